@@ -1,0 +1,1 @@
+"""Sign-in events of the accounts app (recorded in the audit trail)."""

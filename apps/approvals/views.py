@@ -1,0 +1,10 @@
+"""Portal pages of approvals."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+
+
+@login_required
+def index(request):
+    return render(request, "approvals/inbox.html")

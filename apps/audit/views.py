@@ -1,0 +1,13 @@
+"""Portal pages of the audit trail."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from apps.accounts import roles
+from apps.core.decorators import user_passes_test_or_403
+
+
+@login_required
+@user_passes_test_or_403(roles.is_platform_admin)
+def index(request):
+    return render(request, "audit/list.html")

@@ -1,0 +1,10 @@
+"""Portal pages of spaces."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+
+
+@login_required
+def index(request):
+    return render(request, "spaces/list.html")

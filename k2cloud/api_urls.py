@@ -1,0 +1,8 @@
+"""The K2 REST API, version 1: every app mounts its API under /api/v1/."""
+
+from django.urls import include, path
+
+app_name = "api"
+urlpatterns = [
+    path("", include("apps.accounts.api.urls")),
+]
