@@ -5,4 +5,5 @@ from django.urls import include, path
 app_name = "api"
 urlpatterns = [
     path("", include("apps.accounts.api.urls")),
+    path("audit/", include("apps.audit.api.urls")),
 ]

@@ -6,6 +6,7 @@ audit events written by the task carry it too (apps/core/request_context.py).
 """
 
 import os
+import pkgutil
 
 from celery import Celery, Task, signals
 
@@ -29,7 +30,16 @@ class K2Task(Task):
 
 app = Celery("k2cloud", task_cls=K2Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["workers"], related_name=None, force=True)
+
+
+def _task_modules() -> list[str]:
+    """Every module of the workers/ package: a new workers/<topic>.py needs no registration."""
+    import workers
+
+    return [f"workers.{m.name}" for m in pkgutil.iter_modules(workers.__path__)]
+
+
+app.conf.imports = _task_modules()
 
 
 @signals.before_task_publish.connect

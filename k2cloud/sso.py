@@ -14,7 +14,9 @@ def ldap_settings(env) -> dict:
         "AUTH_LDAP_BIND_DN": env.str("LDAP_BIND_DN", default=""),
         "AUTH_LDAP_BIND_PASSWORD": env.str("LDAP_BIND_PASSWORD", default=""),
         "AUTH_LDAP_USER_SEARCH": LDAPSearch(
-            env.str("LDAP_USER_BASE"), ldap.SCOPE_SUBTREE, env.str("LDAP_USER_FILTER", default="(uid=%(user)s)")
+            env.str("LDAP_USER_BASE"),
+            ldap.SCOPE_SUBTREE,
+            env.str("LDAP_USER_FILTER", default="(uid=%(user)s)"),
         ),
         "AUTH_LDAP_GROUP_SEARCH": LDAPSearch(
             env.str("LDAP_GROUP_BASE", default=""), ldap.SCOPE_SUBTREE, "(objectClass=groupOfNames)"

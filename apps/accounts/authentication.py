@@ -1,6 +1,7 @@
 """DRF authentication by personal access token: `Authorization: Bearer k2p_…`."""
 
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from apps.accounts.services import authenticate_token
@@ -23,3 +24,17 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class PersonalTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the bearer token in the OpenAPI schema."""
+
+    target_class = "apps.accounts.authentication.PersonalTokenAuthentication"
+    name = "personalAccessToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A K2Cloud personal access token (k2p_…).",
+        }

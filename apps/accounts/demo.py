@@ -25,7 +25,11 @@ def ensure_demo_users(passwords: dict[str, str]) -> dict[str, str]:
     for username, roles, staff in DEMO_USERS:
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"email": f"{username}@k2cloud.local", "is_staff": staff, "first_name": username.title()},
+            defaults={
+                "email": f"{username}@k2cloud.local",
+                "is_staff": staff,
+                "first_name": username.title(),
+            },
         )
         password = passwords.get(username)
         if created or not password:

@@ -8,26 +8,38 @@ class SignInForm(AuthenticationForm):
 
     username = forms.CharField(
         label=_("Username"),
-        widget=forms.TextInput(attrs={"autofocus": True, "class": "form-control", "autocomplete": "username"}),
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "class": "form-control", "autocomplete": "username"}
+        ),
     )
     password = forms.CharField(
         label=_("Password"),
         strip=False,
-        widget=forms.PasswordInput(attrs={"class": "form-control", "autocomplete": "current-password"}),
+        widget=forms.PasswordInput(
+            attrs={"class": "form-control", "autocomplete": "current-password"}
+        ),
     )
     error_messages = {
-        "invalid_login": _("Wrong username or password. Usernames and passwords are case-sensitive."),
+        "invalid_login": _(
+            "Wrong username or password. Usernames and passwords are case-sensitive."
+        ),
         "inactive": _("This account is disabled. Ask a platform admin."),
     }
 
 
 class TokenForm(forms.Form):
     name = forms.CharField(
-        label=_("Name"), max_length=100, widget=forms.TextInput(attrs={"class": "form-control"}),
+        label=_("Name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
         help_text=_("What will use it, e.g. “deploy script” or “k2ctl on bastion”."),
     )
     expires_days = forms.IntegerField(
-        label=_("Expires after (days)"), min_value=1, max_value=365, initial=90, required=False,
+        label=_("Expires after (days)"),
+        min_value=1,
+        max_value=365,
+        initial=90,
+        required=False,
         widget=forms.NumberInput(attrs={"class": "form-control"}),
         help_text=_("Leave empty for a token that never expires."),
     )

@@ -31,7 +31,10 @@ class PersonalAccessToken(models.Model):
     name = models.CharField(_("name"), max_length=100)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(
-        _("prefix"), max_length=12, editable=False, help_text=_("First characters, to tell tokens apart.")
+        _("prefix"),
+        max_length=12,
+        editable=False,
+        help_text=_("First characters, to tell tokens apart."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)

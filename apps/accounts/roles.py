@@ -19,7 +19,9 @@ class Role(models.TextChoices):
 ROLE_DESCRIPTIONS = {
     Role.EMPLOYEE: _("Creates test spaces, deploys and clones apps, opens terminals in test."),
     Role.APPROVER: _("Works the inbox of production spaces, quota raises and renewals."),
-    Role.PLATFORM_ADMIN: _("Registers clusters, sets policies, watches maintenance jobs and audit."),
+    Role.PLATFORM_ADMIN: _(
+        "Registers clusters, sets policies, watches maintenance jobs and audit."
+    ),
     Role.ANALYST: _("Reads usage statistics and approval lead times."),
 }
 

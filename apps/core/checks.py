@@ -23,7 +23,9 @@ def check_encryption_keys(app_configs=None, **kwargs):
             Fernet(key.encode())
         except ValueError:
             errors.append(
-                Error(f"K2_ENCRYPTION_KEYS entry {index + 1} is not a valid Fernet key.", id="k2.E002")
+                Error(
+                    f"K2_ENCRYPTION_KEYS entry {index + 1} is not a valid Fernet key.", id="k2.E002"
+                )
             )
     return errors
 

@@ -31,7 +31,9 @@ def _fernet_for(keys: tuple[str, ...]) -> MultiFernet:
     try:
         return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
     except ValueError as exc:
-        raise ImproperlyConfigured(f"K2_ENCRYPTION_KEYS holds an invalid Fernet key: {exc}") from exc
+        raise ImproperlyConfigured(
+            f"K2_ENCRYPTION_KEYS holds an invalid Fernet key: {exc}"
+        ) from exc
 
 
 def _fernet() -> MultiFernet:

@@ -25,7 +25,9 @@ def _error(request, status: int, code: str, title: str, message: str):
 
 
 def bad_request(request, exception=None):
-    return _error(request, 400, "bad_request", _("Bad request"), _("The request could not be understood."))
+    return _error(
+        request, 400, "bad_request", _("Bad request"), _("The request could not be understood.")
+    )
 
 
 def permission_denied(request, exception=None):

@@ -9,7 +9,9 @@ from django.views.decorators.cache import never_cache
 
 def _redis_ok() -> str | None:
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+        )
         client.ping()
     except (redis.RedisError, OSError) as exc:
         return f"redis: {exc.__class__.__name__}: {exc}"

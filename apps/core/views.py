@@ -9,18 +9,30 @@ from apps.accounts.roles import ROLE_DESCRIPTIONS, Role, user_roles
 ROLE_ACTIONS = {
     Role.EMPLOYEE: [
         ("spaces:list", _("Create a test space"), _("Self-service, active in seconds.")),
-        ("workloads:list", _("Deploy an app"), _("Describe it; K2Cloud writes the Kubernetes objects.")),
+        (
+            "workloads:list",
+            _("Deploy an app"),
+            _("Describe it; K2Cloud writes the Kubernetes objects."),
+        ),
         ("approvals:inbox", _("Request a production space"), _("Goes through approval.")),
     ],
     Role.APPROVER: [
-        ("approvals:inbox", _("Work your approval inbox"), _("Production spaces, quota raises, renewals.")),
+        (
+            "approvals:inbox",
+            _("Work your approval inbox"),
+            _("Production spaces, quota raises, renewals."),
+        ),
     ],
     Role.PLATFORM_ADMIN: [
         ("clusters:list", _("Manage clusters"), _("Register clusters and set their policies.")),
         ("audit:list", _("Read the audit trail"), _("Every change and refused attempt.")),
     ],
     Role.ANALYST: [
-        ("analytics:dashboard", _("Open the usage dashboard"), _("Active users, features, lead times.")),
+        (
+            "analytics:dashboard",
+            _("Open the usage dashboard"),
+            _("Active users, features, lead times."),
+        ),
     ],
 }
 
@@ -29,7 +41,12 @@ ROLE_ACTIONS = {
 def home(request):
     roles = user_roles(request.user)
     cards = [
-        {"role": role, "label": role.label, "description": ROLE_DESCRIPTIONS[role], "actions": ROLE_ACTIONS[role]}
+        {
+            "role": role,
+            "label": role.label,
+            "description": ROLE_DESCRIPTIONS[role],
+            "actions": ROLE_ACTIONS[role],
+        }
         for role in Role
         if role.value in roles
     ]

@@ -4,7 +4,6 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 
-
 @login_required
 def index(request):
     return render(request, "spaces/list.html")

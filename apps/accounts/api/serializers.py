@@ -21,16 +21,29 @@ class TokenOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PersonalAccessToken
-        fields = ["id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at", "state"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "state",
+        ]
 
 
 class TokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    expires_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=365)
+    expires_days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=365
+    )
 
 
 class TokenCreatedSerializer(TokenOutputSerializer):
-    token = serializers.CharField(read_only=True, help_text="The secret. Shown only in this response.")
+    token = serializers.CharField(
+        read_only=True, help_text="The secret. Shown only in this response."
+    )
 
     class Meta(TokenOutputSerializer.Meta):
         fields = [*TokenOutputSerializer.Meta.fields, "token"]

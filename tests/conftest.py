@@ -1,0 +1,174 @@
+"""Shared fixtures: personas (one per platform role plus an outsider), API clients,
+a real Celery worker process and an extra embedded Redis.
+
+The suite runs under tools/test_stack.py, which starts a throwaway PostgreSQL and an
+embedded Redis and passes them in DATABASE_URL and REDIS_URL (see the Makefile).
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from apps.accounts.roles import Role, ensure_role_groups
+
+ROOT = Path(__file__).resolve().parent.parent
+# Playwright's sync API keeps an event loop on the main thread; Django's ORM calls made
+# by the test itself (not by the live server's threads) are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(django_user_model, username: str, *roles: Role, **extra):
+    from django.contrib.auth.models import Group
+
+    ensure_role_groups()
+    user = django_user_model.objects.create_user(
+        username=username, password=PASSWORD, email=f"{username}@example.test", **extra
+    )
+    user.groups.set(Group.objects.filter(name__in=[r.value for r in roles]))
+    return user
+
+
+@pytest.fixture
+def alice(django_user_model):
+    """An employee."""
+    return make_user(django_user_model, "alice", Role.EMPLOYEE)
+
+
+@pytest.fixture
+def bob(django_user_model):
+    """An approver (also an employee)."""
+    return make_user(django_user_model, "bob", Role.EMPLOYEE, Role.APPROVER)
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    """A platform admin."""
+    return make_user(django_user_model, "root", Role.PLATFORM_ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def dana(django_user_model):
+    """An analyst."""
+    return make_user(django_user_model, "dana", Role.ANALYST)
+
+
+@pytest.fixture
+def charlie(django_user_model):
+    """An outsider: signed in, but with no platform role."""
+    return make_user(django_user_model, "charlie")
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def api_as(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def require_postgres():
+    """For tests whose point is PostgreSQL behaviour (row locks, triggers): fail loudly elsewhere."""
+    if connection.vendor != "postgresql":
+        pytest.fail("this test needs PostgreSQL: run it through `make test` (tools/test_stack.py)")
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real `celery worker` process on the suite's Redis and test database.
+
+    Tests that use it must commit their data (transactional_db), since the worker is
+    another process with its own connection.
+    """
+    env = dict(os.environ)
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "k2cloud", "worker", "--pool=solo",
+         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    from k2cloud.celery import app
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if app.control.ping(timeout=0.5):
+            break
+        if proc.poll() is not None:
+            pytest.fail(f"celery worker exited: {proc.stdout.read()}")
+    else:
+        proc.kill()
+        pytest.fail("celery worker did not answer a ping within 30 s")
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+# --- browser -----------------------------------------------------------------------------
+CHROMIUM = os.environ.get("K2_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (never a downloaded browser build)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server, request):
+    """A fresh browser context on the live server; a screenshot is kept on failure."""
+    context = chromium.new_context(
+        base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900}
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    failed = getattr(request.node, "rep_call", None) and request.node.rep_call.failed
+    if failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
+
+
+def sign_in(page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=user-menu]")
