@@ -6,4 +6,7 @@ app_name = "api"
 urlpatterns = [
     path("", include("apps.accounts.api.urls")),
     path("audit/", include("apps.audit.api.urls")),
+    path("approvals/", include("apps.approvals.api.urls")),
+    path("spaces/", include("apps.spaces.api.urls")),
+    path("", include("apps.clusters.api.urls")),
 ]

@@ -4,26 +4,32 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import TOKEN_PREFIX, PersonalAccessToken, hash_token
 from apps.accounts.roles import Role, is_platform_admin
+from apps.audit.services import authorize, record
 
 MAX_TOKEN_DAYS = 365
 
 
-def do_create_token(user, name: str, *, expires_days: int | None, actor) -> tuple[PersonalAccessToken, str]:
+def do_create_token(
+    user, name: str, *, expires_days: int | None, actor
+) -> tuple[PersonalAccessToken, str]:
     """Create a token for `user`; return it with the raw secret, which is never stored.
 
     1. Only the user themself (or a platform admin) creates tokens for a user.
     2. Validate the name and the lifetime (1..365 days, or none for no expiry).
     3. Store the SHA-256 of the secret and its first characters for display.
     """
-    if actor != user and not is_platform_admin(actor):
-        raise PermissionDenied(_("You may create tokens only for yourself."))
+    authorize(
+        actor, "token.create", user,
+        allowed=actor == user or is_platform_admin(actor),
+        message=_("You may create tokens only for yourself."),
+    )  # fmt: skip
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": [_("Give the token a name, e.g. the script that uses it.")]})
@@ -31,7 +37,11 @@ def do_create_token(user, name: str, *, expires_days: int | None, actor) -> tupl
         raise ValidationError({"name": [_("A token name has at most 100 characters.")]})
     if expires_days is not None and not (1 <= expires_days <= MAX_TOKEN_DAYS):
         raise ValidationError(
-            {"expires_days": [_("Expiry must be between 1 and %(max)d days.") % {"max": MAX_TOKEN_DAYS}]}
+            {
+                "expires_days": [
+                    _("Expiry must be between 1 and %(max)d days.") % {"max": MAX_TOKEN_DAYS}
+                ]
+            }
         )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -42,18 +52,34 @@ def do_create_token(user, name: str, *, expires_days: int | None, actor) -> tupl
             prefix=raw[: len(TOKEN_PREFIX) + 4],
             expires_at=timezone.now() + timedelta(days=expires_days) if expires_days else None,
         )
+        record(
+            actor, "token.create", token,
+            changes={
+                "owner": {"before": None, "after": user.get_username()},
+                "name": {"before": None, "after": token.name},
+                "expires_at": {"before": None, "after": token.expires_at},
+            },
+        )  # fmt: skip
     return token, raw
 
 
 def do_revoke_token(token: PersonalAccessToken, *, actor) -> PersonalAccessToken:
     """Revoke a token (idempotent: revoking twice keeps the first revocation time)."""
-    if actor != token.user and not is_platform_admin(actor):
-        raise PermissionDenied(_("You may revoke only your own tokens."))
+    authorize(
+        actor, "token.revoke", token,
+        allowed=actor == token.user or is_platform_admin(actor),
+        message=_("You may revoke only your own tokens."),
+    )  # fmt: skip
     with transaction.atomic():
-        PersonalAccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked = PersonalAccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
         token.refresh_from_db()
+        if revoked:  # a second revocation changes nothing and records nothing
+            record(
+                actor, "token.revoke", token,
+                changes={"revoked_at": {"before": None, "after": token.revoked_at}},
+            )  # fmt: skip
     return token
 
 
@@ -77,11 +103,15 @@ def authenticate_token(raw: str) -> PersonalAccessToken | None:
 
 def do_set_user_roles(user, roles: set[str], *, actor) -> set[str]:
     """Replace the platform roles of `user`. Only platform admins change roles."""
-    if not is_platform_admin(actor):
-        raise PermissionDenied(_("Only platform admins change roles."))
+    authorize(
+        actor, "user.roles.update", user,
+        allowed=is_platform_admin(actor), message=_("Only platform admins change roles."),
+    )  # fmt: skip
     unknown = set(roles) - set(Role.values)
     if unknown:
-        raise ValidationError({"roles": [_("Unknown role: %(r)s.") % {"r": ", ".join(sorted(unknown))}]})
+        raise ValidationError(
+            {"roles": [_("Unknown role: %(r)s.") % {"r": ", ".join(sorted(unknown))}]}
+        )
     with transaction.atomic():
         before = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
         for role in Role:
@@ -91,4 +121,10 @@ def do_set_user_roles(user, roles: set[str], *, actor) -> set[str]:
             else:
                 user.groups.remove(group)
         user.__dict__.pop("_k2_roles", None)
+        after = set(roles)
+        if after != before:
+            record(
+                actor, "user.roles.update", user,
+                changes={"roles": {"before": sorted(before), "after": sorted(after)}},
+            )  # fmt: skip
     return before

@@ -34,7 +34,7 @@ def test_unknown_api_url_is_json(alice):
 
 def test_admin_only_page_is_a_403_page_for_an_employee(client, alice):
     client.force_login(alice)
-    response = client.get("/clusters/")
+    response = client.get("/audit/")
     assert response.status_code == 403
     assert b"Not allowed" in response.content
 

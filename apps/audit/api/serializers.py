@@ -1,0 +1,15 @@
+from rest_framework import serializers
+
+from apps.audit.models import AuditEvent
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id", "created_at", "actor_type", "actor_user_id", "actor_name", "actor_detail",
+            "action", "target_type", "target_id", "target_name", "space_id", "space_name",
+            "cluster_id", "cluster_name", "outcome", "reason", "changes", "request_id", "ip",
+            "user_agent", "prev_hash", "hash",
+        ]  # fmt: skip
+        read_only_fields = fields

@@ -1,0 +1,24 @@
+"""Enums of the audit trail, with the badge colour templates and the API agree on."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Outcome(models.TextChoices):
+    SUCCEEDED = "succeeded", _("succeeded")
+    DENIED = "denied", _("denied")
+    FAILED = "failed", _("failed")
+
+    @property
+    def colour(self) -> str:
+        return OUTCOME_COLOURS[self]
+
+
+OUTCOME_COLOURS = {Outcome.SUCCEEDED: "green", Outcome.DENIED: "red", Outcome.FAILED: "orange"}
+
+
+class ActorType(models.TextChoices):
+    USER = "user", _("user")
+    TOKEN = "token", _("API token")
+    SYSTEM = "system", _("system task")
+    ANONYMOUS = "anonymous", _("anonymous")
