@@ -16,13 +16,25 @@ NAV_ITEMS = [
 ]
 
 
+def _badges(user) -> dict[str, int]:
+    """Counts shown beside navigation items: requests waiting for this user's decision."""
+    from apps.approvals.selectors import pending_count_for
+
+    return {"approvals": pending_count_for(user)}
+
+
 def navigation_for(user) -> list[dict]:
     roles = user_roles(user)
-    return [
-        {"url": reverse(name), "name": name.split(":")[0], "label": label, "icon": icon}
-        for name, label, icon, allowed in NAV_ITEMS
-        if allowed is None or roles & {r.value for r in allowed}
-    ]
+    badges = _badges(user)
+    items = []
+    for name, label, icon, allowed in NAV_ITEMS:
+        if allowed is None or roles & {r.value for r in allowed}:
+            section = name.split(":")[0]
+            items.append(
+                {"url": reverse(name), "name": section, "label": label, "icon": icon,
+                 "badge": badges.get(section, 0)}
+            )  # fmt: skip
+    return items
 
 
 def navigation(request):

@@ -1,0 +1,73 @@
+"""Enums of the approval engine, with the badge colours templates and the API agree on."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RequestState(models.TextChoices):
+    PENDING = "pending", _("pending")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+    CANCELLED = "cancelled", _("cancelled")
+    EXPIRED = "expired", _("expired")
+
+    @property
+    def colour(self) -> str:
+        return STATE_COLOURS[self]
+
+
+STATE_COLOURS = {
+    RequestState.PENDING: "yellow",
+    RequestState.APPROVED: "green",
+    RequestState.REJECTED: "red",
+    RequestState.CANCELLED: "secondary",
+    RequestState.EXPIRED: "orange",
+}
+TERMINAL_STATES = frozenset(
+    {RequestState.APPROVED, RequestState.REJECTED, RequestState.CANCELLED, RequestState.EXPIRED}
+)
+# Terminal states that end a request without approval: the kind's on_rejected handler runs.
+UNSUCCESSFUL_STATES = TERMINAL_STATES - {RequestState.APPROVED}
+
+
+class Verdict(models.TextChoices):
+    APPROVE = "approve", _("approved")
+    REJECT = "reject", _("rejected")
+
+    @property
+    def colour(self) -> str:
+        return "green" if self == Verdict.APPROVE else "red"
+
+
+class Quorum(models.TextChoices):
+    ANY = "any", _("any one approver")
+    ALL = "all", _("every approver")
+    COUNT = "count", _("a number of approvers")
+
+
+class NotificationVerb(models.TextChoices):
+    SUBMITTED = "submitted", _("waits for your decision")
+    APPROVED = "approved", _("was approved")
+    REJECTED = "rejected", _("was rejected")
+    STEP_APPROVED = "step_approved", _("passed a step")
+    DECIDED = "decided", _("received a decision")
+    CANCELLED = "cancelled", _("was cancelled")
+    EXPIRED = "expired", _("expired")
+    REMINDER = "reminder", _("still waits for your decision")
+    ESCALATED = "escalated", _("was escalated to you")
+
+    @property
+    def icon(self) -> str:
+        return NOTIFICATION_ICONS.get(self, "bell")
+
+
+NOTIFICATION_ICONS = {
+    NotificationVerb.SUBMITTED: "inbox",
+    NotificationVerb.APPROVED: "circle-check",
+    NotificationVerb.REJECTED: "circle-x",
+    NotificationVerb.STEP_APPROVED: "player-track-next",
+    NotificationVerb.CANCELLED: "ban",
+    NotificationVerb.EXPIRED: "clock-x",
+    NotificationVerb.REMINDER: "alarm",
+    NotificationVerb.ESCALATED: "arrow-up-right",
+}

@@ -1,0 +1,19 @@
+"""Approval engine tasks: run a decided request's handler once; sweep deadlines each minute."""
+
+from celery import shared_task
+
+
+@shared_task(name="workers.approvals.run_request_handler")
+def run_request_handler(request_id: int) -> bool:
+    """Run on_approved / on_rejected of a terminal request; a duplicate delivery does nothing."""
+    from apps.approvals.services import do_run_handler
+
+    return do_run_handler(request_id)
+
+
+@shared_task(name="workers.approvals.process_deadlines", expires=55)
+def process_deadlines() -> dict:
+    """Reminders, escalations and expiries of pending requests (beat, every minute)."""
+    from apps.approvals.services import do_process_deadlines
+
+    return do_process_deadlines()
