@@ -17,3 +17,11 @@ def process_deadlines() -> dict:
     from apps.approvals.services import do_process_deadlines
 
     return do_process_deadlines()
+
+
+@shared_task(name="workers.approvals.send_notification_emails")
+def send_notification_emails(subject: str, body: str, recipients: list[str]) -> int:
+    """Email approval notifications, one message per recipient; failures are logged."""
+    from apps.approvals.notifications import send_emails
+
+    return send_emails(subject, body, recipients)

@@ -65,8 +65,15 @@ def notify(users, verb: str, request: ApprovalRequest, *, actor=None) -> list[No
     emails = [u.email for u in recipients.values() if u.email]
     if emails:
         subject, body = _subject(verb, request), _body(verb, request, actor_name)
-        transaction.on_commit(lambda: send_emails(subject, body, emails))
+        transaction.on_commit(lambda: enqueue_emails(subject, body, emails))
     return rows
+
+
+def enqueue_emails(subject: str, body: str, recipients: list[str]) -> None:
+    """Send off the request path: a large approver group must not slow the deciding click."""
+    from workers.approvals import send_notification_emails
+
+    send_notification_emails.delay(subject, body, recipients)
 
 
 def send_emails(subject: str, body: str, recipients: list[str]) -> int:

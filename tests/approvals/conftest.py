@@ -12,9 +12,11 @@ from tests.approvals.factories import KIND, make_workflow, register_test_kind
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Personas sign in with passwords, but hashing them at full strength costs ~0.5 s each."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def inline_emails(monkeypatch):
+    """Run the email task's body where the task would be enqueued (on commit)."""
+    from apps.approvals import notifications
+
+    monkeypatch.setattr(notifications, "enqueue_emails", notifications.send_emails)
 
 
 @pytest.fixture(autouse=True)
