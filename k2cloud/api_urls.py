@@ -8,5 +8,6 @@ urlpatterns = [
     path("audit/", include("apps.audit.api.urls")),
     path("approvals/", include("apps.approvals.api.urls")),
     path("spaces/", include("apps.spaces.api.urls")),
+    path("apps/", include("apps.workloads.api.urls")),
     path("", include("apps.clusters.api.urls")),
 ]
