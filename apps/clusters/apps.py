@@ -1,7 +1,17 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+SECRET_FIELDS = [
+    "credentials_encrypted", "credentials", "token", "ca_data", "client_cert_data",
+    "client_key_data", "kubeconfig",
+]  # fmt: skip
+
 
 class ClustersConfig(AppConfig):
     name = "apps.clusters"
     verbose_name = _("Clusters")
+
+    def ready(self):
+        from apps.audit.redaction import register_secret_fields
+
+        register_secret_fields("clusters.Cluster", SECRET_FIELDS)
