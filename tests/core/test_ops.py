@@ -37,3 +37,11 @@ def test_metrics_exposes_prometheus_text(client):
     response = client.get("/metrics")
     assert response.status_code == 200
     assert b"django_http_requests_total_by_method_total" in response.content
+
+
+def test_static_assets_are_served_by_the_app_itself(client):
+    """daphne serves no files itself: WhiteNoise must, or the portal has no styles."""
+    response = client.get("/static/dist/tabler/tabler.min.css")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/css")
+    assert b"--tblr-primary" in b"".join(response.streaming_content)

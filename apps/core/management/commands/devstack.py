@@ -1,18 +1,22 @@
 """`manage.py devstack`: the processes of `make run`, started together and stopped together.
 
-Starts the embedded Redis (when REDIS_URL is unset), a Celery worker, Celery beat and
+Starts the embedded Redis (when REDIS_URL is unset), k2sim with three emulated clusters
+(test, prod, ml; registered in K2Cloud on every start), a Celery worker, Celery beat and
 daphne on 127.0.0.1:8000. Ctrl-C (SIGINT) or SIGTERM stops every child and waits for it;
 if any child dies, the rest are stopped too, so nothing is left running.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
 
 from k2cloud.embedded_redis import EmbeddedRedis
 
@@ -23,8 +27,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--bind", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--clusters", default="test:test,prod:prod,ml:ml",
+            help="k2sim clusters to start and register, as name:environment pairs",
+        )  # fmt: skip
+        parser.add_argument("--no-k2sim", action="store_true", help="use only registered clusters")
 
-    def handle(self, *args, bind, port, **options):
+    def handle(self, *args, bind, port, clusters, no_k2sim, **options):
         self.children: list[tuple[str, subprocess.Popen]] = []
         self.stopping = False
         redis = None
@@ -37,6 +46,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self._on_signal)
         python = sys.executable
         try:
+            if not no_k2sim:
+                self._start_k2sim(clusters, env)
             self._spawn("worker", [python, "-m", "celery", "-A", "k2cloud", "worker",
                                    "--concurrency=2", "--loglevel=INFO"], env)  # fmt: skip
             self._spawn("beat", [python, "-m", "celery", "-A", "k2cloud", "beat", "--loglevel=INFO",
@@ -55,11 +66,44 @@ class Command(BaseCommand):
                 redis.stop()
             self.stdout.write("all processes stopped")
 
-    def _spawn(self, name: str, cmd: list[str], env: dict) -> None:
+    def _spawn(self, name: str, cmd: list[str], env: dict, **popen) -> subprocess.Popen:
         # Own process group: the terminal's Ctrl-C reaches us alone, and we stop children in order.
-        proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+        proc = subprocess.Popen(cmd, env=env, start_new_session=True, **popen)
         self.children.append((name, proc))
         self.stdout.write(f"{name:<8} pid {proc.pid}: {' '.join(cmd[1:4])} …")
+        return proc
+
+    def _start_k2sim(self, clusters: str, env: dict) -> None:
+        """Start k2sim, wait for its ready line, then register (or refresh) each cluster."""
+        pairs = [item.split(":") for item in clusters.split(",") if item]
+        state_dir = settings.VAR_DIR / "k2sim"
+        k2sim = shutil.which("k2sim", path=os.path.dirname(sys.executable)) or "k2sim"
+        proc = self._spawn(
+            "k2sim",
+            [k2sim, "serve", "--clusters", ",".join(n for n, _ in pairs),
+             "--state-dir", str(state_dir), "--port-base", "16443"],
+            env, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            line = proc.stdout.readline()
+            if line:
+                self.stdout.write(f"k2sim    {line.rstrip()}")
+            if line.startswith("k2sim ready"):
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise CommandError("k2sim did not become ready; see its output above")
+        # Keep forwarding its output so a full pipe never blocks it.
+        threading.Thread(target=self._forward, args=("k2sim", proc.stdout), daemon=True).start()
+        for name, environment in pairs:
+            call_command(
+                "register_cluster", kubeconfig=str(state_dir / "kubeconfig"), context=name,
+                name=name, env=environment, embed_files=True, update_existing=True,
+            )  # fmt: skip
+
+    def _forward(self, name: str, stream) -> None:
+        for line in stream:
+            self.stdout.write(f"{name:<8} {line.rstrip()}")
 
     def _on_signal(self, signum, frame) -> None:
         self.stopping = True
