@@ -10,4 +10,6 @@ urlpatterns = [
     path("spaces/", include("apps.spaces.api.urls")),
     path("apps/", include("apps.workloads.api.urls")),
     path("", include("apps.clusters.api.urls")),
+    path("reconciler/", include("apps.reconciler.api.urls")),
+    path("analytics/", include("apps.analytics.api.urls")),
 ]

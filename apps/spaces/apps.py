@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class SpacesConfig(AppConfig):
     name = "apps.spaces"
     verbose_name = _("Spaces")
+
+    def ready(self) -> None:
+        from apps.spaces.approvals import register
+
+        register()
