@@ -3,4 +3,4 @@ from django.urls import path
 from apps.analytics import views
 
 app_name = "analytics"
-urlpatterns = [path("", views.index, name="dashboard")]
+urlpatterns = [path("", views.dashboard, name="dashboard")]

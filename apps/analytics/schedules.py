@@ -1,0 +1,47 @@
+"""The beat schedule of analytics tasks, kept in django_celery_beat's tables by name.
+
+Created by migration 0002 (update_or_create by name; other schedules are never touched).
+Admins may edit the intervals in the Django admin afterwards; a re-run keeps their edits.
+"""
+
+from django.conf import settings
+
+SCHEDULES = {
+    # name: (task, setting with the interval in seconds, default)
+    "analytics: drain queued usage events": (
+        "workers.analytics.drain_events",
+        "K2_ANALYTICS_DRAIN_INTERVAL",
+        10,
+    ),
+    "analytics: roll up today and yesterday": (
+        "workers.analytics.rollup_recent",
+        "K2_ANALYTICS_ROLLUP_INTERVAL",
+        900,
+    ),
+    "analytics: forward events to the external endpoint": (
+        "workers.analytics.forward_events",
+        "K2_ANALYTICS_FORWARD_INTERVAL",
+        15,
+    ),
+    "analytics: purge events past retention": (
+        "workers.analytics.purge_expired",
+        "K2_ANALYTICS_PURGE_INTERVAL",
+        86400,
+    ),
+}
+
+
+def ensure_schedules(interval_model=None, task_model=None) -> None:
+    if interval_model is None:
+        from django_celery_beat.models import IntervalSchedule as interval_model
+        from django_celery_beat.models import PeriodicTask as task_model
+    for name, (task, setting, default) in SCHEDULES.items():
+        seconds = int(getattr(settings, setting, default))
+        existing = task_model.objects.filter(name=name).first()
+        defaults = {"task": task, "enabled": True, "expire_seconds": seconds}
+        if existing is None:
+            interval, _created = interval_model.objects.get_or_create(
+                every=seconds, period="seconds"
+            )
+            defaults["interval"] = interval
+        task_model.objects.update_or_create(name=name, defaults=defaults)
