@@ -302,3 +302,11 @@ LOGGING = {
 }
 
 PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# --- K2Cloud features (each app reads further K2_* settings with defaults; see docs/) ----
+K2_AUDIT_RETENTION_DAYS = env.int("K2_AUDIT_RETENTION_DAYS", default=365)
+K2_ANALYTICS_FORWARD_URL = env.str("K2_ANALYTICS_FORWARD_URL", default="")
+K2_ANALYTICS_FORWARD_TOKEN = env.str("K2_ANALYTICS_FORWARD_TOKEN", default="")
+K2_ANALYTICS_EXCLUDED_USERS = env.list("K2_ANALYTICS_EXCLUDED_USERS", default=[])
+K2_ANALYTICS_RETENTION_DAYS = env.int("K2_ANALYTICS_RETENTION_DAYS", default=90)
+K2_APPROVALS_PORTAL_URL = env.str("K2_PORTAL_URL", default="")

@@ -14,6 +14,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.analytics.events import emit
 from apps.approvals.choices import (
     TERMINAL_STATES,
     NotificationVerb,
@@ -298,6 +299,7 @@ def _decide_locked(locked: ApprovalRequest, seen_step: int, *, actor, approve, c
     else:
         notify(requester, NotificationVerb.DECIDED, locked, actor=actor)
     if locked.is_terminal:
+        emit("request.decided", actor=actor, kind=locked.kind, state=locked.state)
         _on_terminal(locked)
 
 

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.analytics.events import emit
 from apps.audit.actors import as_actor
 from apps.audit.services import authorize, diff, record
 from apps.clusters.choices import PRODUCTION_ENVIRONMENTS, Environment
@@ -624,6 +625,7 @@ def _extend(space: Space, days: int, *, actor, reason: str = "") -> Space:
         changes=diff(before, {"expires_at": expires_at, "renewals_used": space.renewals_used}),
         reason=reason, space=space, cluster=space.primary_cluster,
     )  # fmt: skip
+    emit("space.renewed", actor=actor, space=space, days=days)
     if locked.state == SpaceState.EXPIRING:
         _transition(space, SpaceState.ACTIVE, actor=actor, message=_("Renewed."))
     return space

@@ -14,6 +14,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.analytics.events import emit
 from apps.audit.actors import as_actor
 from apps.audit.services import authorize, record
 from apps.spaces.choices import SpaceState
@@ -351,6 +352,7 @@ def do_deploy_app(app: App, *, actor) -> App:
         app = _lock(app)
         _bump(app, [])
         record(actor, "app.deploy", app, space=app.space, reason=_("Redeploy requested"))
+        emit("app.deployed", actor=actor, space=app.space, app=app.name)
         _enqueue_apply(app)
     return app
 
@@ -374,6 +376,7 @@ def do_scale_app(app: App, replicas: int, *, actor) -> App:
         _bump(app, ["replicas"])
         record(actor, "app.scale", app, space=app.space,
                changes={"replicas": {"before": before, "after": replicas}})  # fmt: skip
+        emit("app.scaled", actor=actor, space=app.space, app=app.name, replicas=replicas)
         _enqueue_apply(app)
     return app
 
@@ -512,6 +515,8 @@ def do_clone_app(app: App, *, target_space, name: str, message: str = "", actor)
         actor, "app.clone", clone, space=target_space,
         changes={"source": {"before": None, "after": f"{app.space.slug}/{app.name}#{app.revision.number}"}},
     )  # fmt: skip
+    emit("app.cloned", actor=actor, space=target_space, app=clone.name,
+         origin=f"{app.space.slug}/{app.name}")  # fmt: skip
     return clone
 
 
@@ -635,6 +640,7 @@ def do_promote_canary(app: App, *, actor) -> App:
         _bump(app, ["revision", "canary_revision", "canary_weight"])
         record(actor, "app.canary.promote", app, space=app.space,
                changes={"revision": {"before": before, "after": after}})  # fmt: skip
+        emit("app.canary_promoted", actor=actor, space=app.space, app=app.name, revision=after)
         _enqueue_apply(app)
     return app
 

@@ -266,6 +266,12 @@ def test_renewal_within_the_cap_and_past_it(alice, bob, test_cluster):
     do_run_handler(result.approval.pk)
     space.refresh_from_db()
     assert space.renewals_used == 2 and space.expires_at - before == timedelta(days=7)
+    # Analysts count renewals and final decisions from the domain events.
+    from apps.analytics.models import UsageEvent
+
+    assert UsageEvent.objects.filter(feature="space.renewed", space_slug="renewed").count() == 2
+    decided = UsageEvent.objects.get(feature="request.decided")
+    assert decided.props == {"kind": "space.renew.beyond_cap", "state": "approved"}
 
 
 def test_production_spaces_never_expire_so_cannot_be_renewed(alice, admin_user, clusters):

@@ -69,6 +69,10 @@ def test_scale_pause_resume(sim, space, dev, run):
         .values_list("action", flat=True)
     )
     assert actions == ["app.create", "app.scale", "app.pause", "app.resume"]
+    from apps.analytics.models import UsageEvent
+
+    scaled = UsageEvent.objects.get(feature="app.scaled")
+    assert scaled.space_slug == space.slug and scaled.props == {"app": "web", "replicas": 3}
 
 
 def test_config_change_rolls_pods_and_rollback_restores_image(sim, space, dev, run):
