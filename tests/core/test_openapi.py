@@ -16,7 +16,9 @@ def test_generated_schema_matches_the_committed_contract(tmp_path):
     out = tmp_path / "openapi.yaml"
     call_command("spectacular", "--file", str(out), "--validate", "--fail-on-warn")
     committed = (ROOT / "docs" / "openapi.yaml").read_text()
-    assert out.read_text() == committed, "the API changed: run `make schema` and commit docs/openapi.yaml"
+    assert out.read_text() == committed, (
+        "the API changed: run `make schema` and commit docs/openapi.yaml"
+    )
 
 
 @pytest.mark.django_db
