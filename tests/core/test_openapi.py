@@ -3,6 +3,7 @@
 A change to the API shows up as a diff of that file in review; `make schema` rewrites it.
 """
 
+import difflib
 from pathlib import Path
 
 import pytest
