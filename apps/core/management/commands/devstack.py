@@ -32,8 +32,9 @@ class Command(BaseCommand):
             help="k2sim clusters to start and register, as name:environment pairs",
         )  # fmt: skip
         parser.add_argument("--no-k2sim", action="store_true", help="use only registered clusters")
+        parser.add_argument("--k2sim-port-base", type=int, default=16443, help="0 = any free ports")
 
-    def handle(self, *args, bind, port, clusters, no_k2sim, **options):
+    def handle(self, *args, bind, port, clusters, no_k2sim, k2sim_port_base, **options):
         self.children: list[tuple[str, subprocess.Popen]] = []
         self.stopping = False
         redis = None
@@ -47,7 +48,7 @@ class Command(BaseCommand):
         python = sys.executable
         try:
             if not no_k2sim:
-                self._start_k2sim(clusters, env)
+                self._start_k2sim(clusters, env, k2sim_port_base)
             self._spawn("worker", [python, "-m", "celery", "-A", "k2cloud", "worker",
                                    "--concurrency=2", "--loglevel=INFO"], env)  # fmt: skip
             self._spawn("beat", [python, "-m", "celery", "-A", "k2cloud", "beat", "--loglevel=INFO",
@@ -73,7 +74,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{name:<8} pid {proc.pid}: {' '.join(cmd[1:4])} …")
         return proc
 
-    def _start_k2sim(self, clusters: str, env: dict) -> None:
+    def _start_k2sim(self, clusters: str, env: dict, port_base: int) -> None:
         """Start k2sim, wait for its ready line, then register (or refresh) each cluster."""
         pairs = [item.split(":") for item in clusters.split(",") if item]
         state_dir = settings.VAR_DIR / "k2sim"
@@ -81,7 +82,7 @@ class Command(BaseCommand):
         proc = self._spawn(
             "k2sim",
             [k2sim, "serve", "--clusters", ",".join(n for n, _ in pairs),
-             "--state-dir", str(state_dir), "--port-base", "16443"],
+             "--state-dir", str(state_dir), "--port-base", str(port_base)],
             env, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         deadline = time.monotonic() + 60
