@@ -45,5 +45,5 @@ def navigation(request):
     return {
         "nav_items": navigation_for(user),
         "nav_section": section,
-        "k2_roles": sorted(user_roles(user)),
+        "k2_roles": [str(Role(r).label) for r in sorted(user_roles(user))],
     }
