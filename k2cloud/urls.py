@@ -32,6 +32,7 @@ urlpatterns = [
     path("apps/", include("apps.workloads.urls")),
     path("approvals/", include("apps.approvals.urls")),
     path("clusters/", include("apps.clusters.urls")),
+    path("reconciler/", include("apps.reconciler.urls")),
     path("analytics/", include("apps.analytics.urls")),
     path("audit/", include("apps.audit.urls")),
 ]

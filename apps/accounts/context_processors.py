@@ -12,6 +12,7 @@ NAV_ITEMS = [
     ("approvals:inbox", _("Approvals"), "checklist", None),
     ("clusters:list", _("Clusters"), "server-2", {Role.PLATFORM_ADMIN}),
     ("analytics:dashboard", _("Analytics"), "chart-bar", {Role.ANALYST, Role.PLATFORM_ADMIN}),
+    ("reconciler:index", _("Reconciler"), "refresh", {Role.PLATFORM_ADMIN}),
     ("audit:list", _("Audit"), "shield-check", {Role.PLATFORM_ADMIN}),
 ]
 

@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 EXPECTED = {
     "alice": ["Spaces", "Apps", "Approvals"],
     "carol": ["Spaces", "Apps", "Approvals"],
-    "admin": ["Spaces", "Apps", "Approvals", "Clusters", "Analytics", "Audit"],
+    "admin": ["Spaces", "Apps", "Approvals", "Clusters", "Analytics", "Reconciler", "Audit"],
     "dana": ["Spaces", "Apps", "Approvals", "Analytics"],
 }
 

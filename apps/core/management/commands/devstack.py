@@ -1,8 +1,8 @@
 """`manage.py devstack`: the processes of `make run`, started together and stopped together.
 
 Starts the embedded Redis (when REDIS_URL is unset), k2sim with three emulated clusters
-(test, prod, ml; registered in K2Cloud on every start), a Celery worker, Celery beat and
-daphne on 127.0.0.1:8000. Ctrl-C (SIGINT) or SIGTERM stops every child and waits for it;
+(test, prod, ml; registered in K2Cloud on every start), a Celery worker, Celery beat, the
+reconciler's watcher (drift repair) and daphne on 127.0.0.1:8000. Ctrl-C (SIGINT) or SIGTERM stops every child and waits for it;
 if any child dies, the rest are stopped too, so nothing is left running.
 """
 
@@ -53,6 +53,8 @@ class Command(BaseCommand):
                                    "--concurrency=2", "--loglevel=INFO"], env)  # fmt: skip
             self._spawn("beat", [python, "-m", "celery", "-A", "k2cloud", "beat", "--loglevel=INFO",
                                  "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")], env)  # fmt: skip
+            manage = str(settings.BASE_DIR / "manage.py")
+            self._spawn("watch", [python, manage, "reconcile_watch"], env)  # drift repair
             self._spawn("web", [python, "-m", "daphne", "-b", bind, "-p", str(port),
                                 "k2cloud.asgi:application"], env)  # fmt: skip
             self.stdout.write(

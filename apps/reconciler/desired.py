@@ -1,0 +1,169 @@
+"""The desired state of one cluster (or one space/app on it), read from the database in a
+constant number of queries and rendered with the spaces' and apps' own pure renderers."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from apps.reconciler.kinds import Key, key_of
+from apps.reconciler.planner import Desired
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DesiredState:
+    objects: dict[Key, Desired] = field(default_factory=dict)
+    # Namespaces of spaces that should exist here: the only ones where pruning may happen.
+    prunable_namespaces: set[str] = field(default_factory=set)
+    # (namespace, app) owners to leave alone: apps being deleted or failing to render.
+    hands_off: set[tuple[str, str]] = field(default_factory=set)
+    # Namespaces to leave alone: spaces failed, being deleted or awaiting approval.
+    hands_off_namespaces: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+    space_ids: dict[str, int] = field(default_factory=dict)  # namespace -> space id
+    app_ids: dict[tuple[str, str], int] = field(default_factory=dict)  # (ns, app) -> app id
+
+
+def _space_rows(cluster, namespace: str | None):
+    from apps.spaces.models import SpaceCluster
+
+    rows = SpaceCluster.objects.filter(cluster=cluster).select_related("space__owner")
+    if namespace is not None:
+        rows = rows.filter(space__slug=namespace)
+    return list(rows)
+
+
+def _members(space_ids) -> dict[int, list[tuple[str, str]]]:
+    from apps.spaces.models import Membership
+
+    out: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    rows = Membership.objects.filter(space_id__in=space_ids).values_list(
+        "space_id", "user__username", "role"
+    )
+    for space_id, username, role in rows:
+        out[space_id].append((username, role))
+    return out
+
+
+def app_targets_bulk(apps: list, cluster) -> dict[int, tuple[object, object]]:
+    """{app id: (AppCluster, AppTarget)} of each app on `cluster`, in two queries.
+
+    Mirrors apps.workloads.targets.app_targets (a test holds them equal), which costs a
+    query per app.
+    """
+    from apps.workloads.models import AppCluster
+    from apps.workloads.rendering import AppTarget, Release, split_replicas
+    from apps.workloads.targets import policy_for
+
+    placements: dict[int, list] = defaultdict(list)
+    rows = AppCluster.objects.filter(app__in=[a.pk for a in apps]).select_related("cluster")
+    for row in rows.order_by("app_id", "-weight", "cluster__name"):
+        placements[row.app_id].append(row)
+    policy = policy_for(cluster)
+    out = {}
+    for app in apps:
+        mine = [p for p in placements[app.pk] if p.cluster_id == cluster.pk]
+        if not mine:
+            continue
+        weights = [(p.cluster.name, p.weight) for p in placements[app.pk]]
+        stable = split_replicas(app.replicas, weights)
+        canary = split_replicas(app.canary_replicas, weights) if app.has_canary else {}
+        canary_release = None
+        if app.has_canary and canary.get(cluster.name):
+            canary_release = Release(spec=app.canary_revision.spec,
+                                     revision=app.canary_revision.number,
+                                     replicas=canary[cluster.name])  # fmt: skip
+        target = AppTarget(
+            space=app.space.slug, namespace=app.space.namespace, name=app.name,
+            stable=Release(spec=app.revision.spec, revision=app.revision.number,
+                           replicas=stable[cluster.name]),
+            policy=policy, paused=app.paused, restarted_at=app.restarted_at,
+            canary=canary_release, canary_weight=app.canary_weight,
+        )  # fmt: skip
+        out[app.pk] = (mine[0], target)
+    return out
+
+
+def desired_state(
+    cluster, *, namespace: str | None = None, app_name: str | None = None,
+    spaces: bool = True, apps: bool = True,
+) -> DesiredState:  # fmt: skip
+    """What `cluster` should hold: every object of its spaces and of the apps placed on it.
+
+    Scoped by `namespace` (one space), `app_name` (one app) and the `spaces` / `apps`
+    switches. Raises on database errors: the caller must then neither apply nor prune.
+    """
+    from apps.spaces import manifests as space_manifests
+    from apps.spaces.choices import ClusterStatus, SpaceState
+    from apps.spaces.provisioning import APPLY_STATES
+    from apps.spaces.quota import policy_of
+    from apps.workloads.choices import ApplyStatus, AppStatus
+    from apps.workloads.models import App
+    from apps.workloads.rendering import render_app
+
+    state = DesiredState()
+    rows = _space_rows(cluster, namespace)
+    live = []
+    for row in rows:
+        space = row.space
+        ns = space.namespace
+        if space.state in APPLY_STATES and row.status not in (
+            ClusterStatus.DELETING,
+            ClusterStatus.DELETED,
+        ):
+            live.append(row)
+            state.prunable_namespaces.add(ns)
+            state.space_ids[ns] = space.pk
+        elif space.state not in (SpaceState.DELETED, SpaceState.REJECTED):
+            state.hands_off_namespaces.add(ns)
+    if spaces and app_name is None:
+        policy = policy_of(cluster)
+        members = _members([r.space_id for r in live])
+        for row in live:
+            space = row.space
+            try:
+                rendered = space_manifests.render(space, policy, members.get(space.pk, []))
+            except Exception as exc:  # noqa: BLE001 - one bad space must not stop the others
+                log.exception("rendering space %s", space.slug)
+                state.hands_off_namespaces.add(space.namespace)
+                state.errors.append(f"space {space.slug}: {exc}")
+                continue
+            applied = row.status == ClusterStatus.READY
+            for manifest in rendered:
+                state.objects[key_of(manifest)] = Desired(manifest, space.pk, None, applied)
+    if not apps:
+        return state
+    queryset = App.objects.filter(
+        space_id__in=[r.space_id for r in live], placements__cluster=cluster
+    ).select_related("space", "revision", "canary_revision")
+    if app_name is not None:
+        queryset = queryset.filter(name=app_name)
+    all_apps = list(queryset)
+    # Apps of these spaces that are being deleted, or have nothing to render, are left to
+    # the apps tasks: their objects are neither applied nor pruned here.
+    leave = App.objects.filter(space_id__in=[r.space_id for r in live]).filter(
+        status=AppStatus.DELETING
+    ) | App.objects.filter(space_id__in=[r.space_id for r in live], revision__isnull=True)
+    if app_name is not None:
+        leave = leave.filter(name=app_name)
+    for ns, name in leave.values_list("space__slug", "name"):
+        state.hands_off.add((ns, name))
+    renderable = [a for a in all_apps if (a.space.namespace, a.name) not in state.hands_off]
+    for app in renderable:
+        state.app_ids[(app.space.namespace, app.name)] = app.pk
+    for app_id, (placement, target) in app_targets_bulk(renderable, cluster).items():
+        try:
+            rendered = render_app(target)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("rendering app %s/%s", target.namespace, target.name)
+            state.hands_off.add((target.namespace, target.name))
+            state.errors.append(f"app {target.namespace}/{target.name}: {exc}")
+            continue
+        applied = placement.status == ApplyStatus.APPLIED or placement.applied_at is not None
+        space_id = state.space_ids.get(target.namespace)
+        for manifest in rendered:
+            state.objects[key_of(manifest)] = Desired(manifest, space_id, app_id, applied)
+    return state

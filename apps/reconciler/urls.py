@@ -1,0 +1,9 @@
+from django.urls import path
+
+from apps.reconciler import views
+
+app_name = "reconciler"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<slug:name>/reconcile/", views.reconcile_now, name="reconcile"),
+]
