@@ -7,7 +7,8 @@ see but not change is a 403 from the service's permission check.
 import difflib
 
 import yaml
-from django.db.models import QuerySet
+from django.apps import apps as django_apps
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -34,7 +35,24 @@ def app_list_for(user, *, space=None, query: str = "", kind: str = "", status: s
         apps = apps.filter(kind=kind)
     if status:
         apps = apps.filter(status=status)
-    return apps.order_by("space__slug", "name")
+    return with_observed_replicas(apps).order_by("space__slug", "name")
+
+
+def with_observed_replicas(apps: QuerySet[App]) -> QuerySet[App]:
+    """Annotate ready/desired replicas summed over clusters, as the reconciler last saw them.
+
+    List pages read these synced figures from the database (two subqueries, whatever the
+    page size) and never call a cluster.
+    """
+    observed = django_apps.get_model("reconciler", "ObservedApp").objects.filter(app=OuterRef("pk"))
+
+    def total(field: str) -> Subquery:
+        summed = observed.values("app").annotate(total=Sum(field)).values("total")
+        return Subquery(summed, output_field=IntegerField())
+
+    return apps.annotate(
+        observed_ready=total("ready_replicas"), observed_desired=total("desired_replicas")
+    )
 
 
 def get_app_or_404(user, space_slug: str, name: str) -> App:

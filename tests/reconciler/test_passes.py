@@ -169,3 +169,25 @@ def test_status_is_synced_in_bulk_and_a_quiet_pass_writes_nothing(clusters, sim,
     observed = ObservedApp.objects.get(app=app)
     assert (observed.desired_replicas, observed.ready_replicas, observed.ready) == (2, 2, True)
     assert reconcile(clusters["rc-a"], Target()).status_rows == 0
+
+
+def test_the_apps_list_shows_synced_replicas_without_calling_a_cluster(
+    clusters, sim, make_space, make_app, alice, client, django_assert_max_num_queries
+):
+    from apps.reconciler.engine import Target, reconcile
+
+    space = make_space("rc-a")
+    make_app(space, "web", replicas=2)
+    run_pass(clusters["rc-a"].pk)
+    wait_for(lambda: (apps_api(sim, "rc-a").read_namespaced_deployment("web", space.slug)
+                      .status.ready_replicas or 0) == 2)  # fmt: skip
+    reconcile(clusters["rc-a"], Target())
+    client.force_login(alice)
+    sim["rc-a"].set_faults(refuse_connections=True)  # the list must not need the cluster
+    try:
+        with django_assert_max_num_queries(30):
+            html = client.get(f"/apps/{space.slug}/").content.decode()
+    finally:
+        sim["rc-a"].clear_faults()
+    assert 'data-testid="app-replicas"><span title="ready / desired, as last observed' in html
+    assert ">2/2</span>" in html
