@@ -17,3 +17,12 @@ def clusters_visible_to(user) -> QuerySet[Cluster]:
 
 def probe_history(cluster: Cluster, limit: int = 50) -> QuerySet[ProbeRecord]:
     return ProbeRecord.objects.filter(cluster=cluster).order_by("-at", "-id")[:limit]
+
+
+def spaces_on(cluster: Cluster, limit: int):
+    """The live spaces placed on `cluster` (the spaces app's placements), newest first."""
+    return (
+        cluster.space_placements.exclude(space__state="deleted")
+        .select_related("space", "space__owner")
+        .order_by("-space__created_at")[:limit]
+    )

@@ -22,7 +22,7 @@ from apps.clusters.kubeconfig import KubeconfigError, context_names
 from apps.clusters.models import Cluster
 from apps.clusters.permissions import can_view_cluster_details, can_view_cluster_summary
 from apps.clusters.quantity import human_memory
-from apps.clusters.selectors import clusters_visible_to, probe_history
+from apps.clusters.selectors import clusters_visible_to, probe_history, spaces_on
 from apps.core.decorators import user_passes_test_or_403
 
 admin_only = user_passes_test_or_403(can_view_cluster_details)
@@ -147,6 +147,9 @@ def kubeconfig_contexts(request):
     )
 
 
+SPACES_SHOWN = 50
+
+
 @login_required
 def detail(request, name: str):
     if not can_view_cluster_details(request.user):
@@ -159,6 +162,8 @@ def detail(request, name: str):
         "policy_form": PolicyForm.for_policy(cluster.policy),
         "probes": probe_history(cluster, 30),
         "environment_label": Environment(cluster.environment).label,
+        "placements": spaces_on(cluster, SPACES_SHOWN),
+        "placement_count": cluster.space_placements.exclude(space__state="deleted").count(),
     }
     return render(request, "clusters/detail.html", context)
 

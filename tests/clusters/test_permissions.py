@@ -137,7 +137,7 @@ def test_portal_pages_for_admins(test_cluster, admin_user, client):
     assert 'data-cluster="test"' in page and "v1." in page and 'data-state="ready"' in page
     page = client.get("/clusters/test/").content.decode()
     assert "test-node-1" in page and 'data-testid="policy-form"' in page
-    assert 'data-testid="cluster-spaces"' in page and 'data-testid="probe-table"' in page
+    assert 'data-testid="cluster-spaces-empty"' in page and 'data-testid="probe-table"' in page
 
     response = client.post("/clusters/test/cordon/")
     assert response.status_code == 302

@@ -157,3 +157,13 @@ def test_a_failed_space_shows_its_error_and_a_retry_button(client, alice, cluste
     response = client.post("/spaces/broken/retry/", follow=True)
     assert "Provisioning was started again." in response.content.decode()
     assert Space.objects.get(pk=space.pk).state == "provisioning"
+
+
+def test_cluster_detail_lists_the_spaces_placed_on_it(client, alice, admin_user, clusters):
+    make_space(alice, "on-test", cluster=clusters["test"])
+    client.force_login(admin_user)
+    page = client.get(f"/clusters/{clusters['test'].name}/").content.decode()
+    assert 'data-testid="cluster-spaces"' in page
+    assert 'href="/spaces/on-test/"' in page and ">alice<" in page
+    other = client.get(f"/clusters/{clusters['prod'].name}/").content.decode()
+    assert "on-test" not in other and 'data-testid="cluster-spaces-empty"' in other
