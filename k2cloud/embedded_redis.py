@@ -53,6 +53,9 @@ class EmbeddedRedis:
                 "--logfile", str(self.directory / "redis.log"),
             ],
             stdin=subprocess.DEVNULL,
+            # Its own session: a terminal's Ctrl-C must not stop Redis before the processes
+            # that use it; whoever started it stops it last (stop()).
+            start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + timeout
         while not self.ping():
