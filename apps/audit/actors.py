@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from apps.audit.choices import ActorType
+from apps.core.request_context import get_token
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,14 @@ class Actor:
 
 
 def as_actor(actor) -> Actor:
-    """Accept what services are given as `actor`: an Actor, a user, or None (anonymous)."""
+    """Accept what services are given as `actor`: an Actor, a user, or None (anonymous).
+
+    A user acting in a request authenticated by a personal access token is recorded as
+    that token, so scripts are told apart from the person's own clicks.
+    """
     if isinstance(actor, Actor):
         return actor
+    token = get_token()
+    if token is not None and getattr(actor, "pk", None) == token.user_id:
+        return Actor(ActorType.TOKEN, actor.pk, actor.get_username(), token.label)
     return Actor.for_user(actor)

@@ -2,7 +2,13 @@
 
 import re
 
-from apps.core.request_context import ClientInfo, new_request_id, set_client, set_request_id
+from apps.core.request_context import (
+    ClientInfo,
+    new_request_id,
+    set_client,
+    set_request_id,
+    set_token,
+)
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -28,5 +34,6 @@ class RequestIdMiddleware:
         finally:
             set_request_id(None)
             set_client(ClientInfo())
+            set_token(None)
         response["X-Request-ID"] = request.request_id
         return response

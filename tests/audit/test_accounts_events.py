@@ -59,3 +59,20 @@ def test_creating_a_token_for_someone_else_is_refused_and_recorded(alice, charli
         do_create_token(alice, "sneaky", expires_days=None, actor=charlie)
     event = AuditEvent.objects.get(action="token.create")
     assert event.outcome == "denied" and event.target_name == "alice"
+
+
+def test_actions_made_with_a_token_are_attributed_to_that_token(alice):
+    from rest_framework.test import APIClient
+
+    raw = (
+        api_as(alice).post("/api/v1/tokens/", {"name": "ci-script"}, format="json").json()["token"]
+    )
+    script = APIClient()
+    script.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    created = script.post("/api/v1/tokens/", {"name": "made-by-script"}, format="json").json()
+
+    by_session, by_token = AuditEvent.objects.filter(action="token.create").order_by("id")
+    assert (by_session.actor_type, by_session.actor_detail) == ("user", "")
+    assert by_token.actor_type == "token" and by_token.actor_name == "alice"
+    assert by_token.actor_detail.startswith("ci-script (k2p_")
+    assert by_token.target_id == str(created["id"])
