@@ -16,7 +16,7 @@ SCHEDULES = {
     "analytics: roll up today and yesterday": (
         "workers.analytics.rollup_recent",
         "K2_ANALYTICS_ROLLUP_INTERVAL",
-        900,
+        300,  # today's figures on the dashboard are at most this old
     ),
     "analytics: forward events to the external endpoint": (
         "workers.analytics.forward_events",
