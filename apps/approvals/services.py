@@ -491,6 +491,27 @@ def do_run_handler(request_id: int) -> bool:
     return True
 
 
+def do_retry_handler(request: ApprovalRequest, *, actor) -> ApprovalRequest:
+    """A platform admin runs a failed on-approved/on-rejected handler again (e.g. after a
+    cluster outage). Only a decided request whose handler failed qualifies (409 otherwise);
+    the handler itself stays exactly-once through do_run_handler's claim."""
+    authorize(
+        actor, "approval.handler.retry", request,
+        allowed=can_manage_definitions(actor),
+        message=_("Only platform admins retry a failed request handler."),
+    )  # fmt: skip
+    request.refresh_from_db()
+    if request.handled_at is not None or not request.handler_error:
+        _refuse_conflict(
+            actor, "approval.handler.retry", request,
+            _("Request #%(id)s has no failed handler to retry.") % {"id": request.pk},
+        )  # fmt: skip
+    with transaction.atomic():
+        record(actor, "approval.handler.retry", request, reason=request.handler_error[:500])
+        transaction.on_commit(lambda: enqueue_handler(request.pk))
+    return request
+
+
 # --- definitions ----------------------------------------------------------------------------
 STEP_FIELDS = ("name", "approvers", "quorum", "quorum_count", "deadline", "remind_after")
 

@@ -32,6 +32,7 @@ from apps.approvals.services import (
     STEP_FIELDS,
     do_cancel_request,
     do_decide,
+    do_retry_handler,
     do_update_definition,
 )
 from apps.core.decorators import user_passes_test_or_403
@@ -97,6 +98,9 @@ def detail(request, pk: int):
         "decisions": list(obj.decisions.all()),
         "may_decide": may_decide,
         "may_cancel": can_cancel(request.user, obj),
+        "may_retry": bool(obj.handler_error)
+        and obj.handled_at is None
+        and can_manage_definitions(request.user),
         "form": DecisionForm(),
     }
     return render(request, "approvals/detail.html", context)
@@ -137,6 +141,19 @@ def cancel(request, pk: int):
         messages.error(request, str(getattr(exc, "detail", exc)))
     else:
         messages.success(request, _("You cancelled request #%(id)s.") % {"id": obj.pk})
+    return redirect(obj)
+
+
+@login_required
+@require_POST
+def retry_handler(request, pk: int):
+    obj = _visible(request, pk)
+    try:
+        do_retry_handler(obj, actor=request.user)
+    except (PermissionDenied, ApprovalConflict) as exc:
+        messages.error(request, str(getattr(exc, "detail", exc)))
+    else:
+        messages.success(request, _("The handler of request #%(id)s runs again.") % {"id": obj.pk})
     return redirect(obj)
 
 

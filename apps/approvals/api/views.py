@@ -36,6 +36,7 @@ from apps.approvals.selectors import (
 from apps.approvals.services import (
     do_cancel_request,
     do_decide,
+    do_retry_handler,
     do_submit_request,
     do_update_definition,
 )
@@ -165,6 +166,13 @@ class ApprovalRequestViewSet(
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._detail(do_cancel_request(self.get_object(), actor=request.user))
+
+    @extend_schema(request=None, responses={202: None})
+    @action(detail=True, methods=["post"], url_path="retry-handler")
+    def retry_handler(self, request, pk=None):
+        """Platform admins: run a failed on-approved/on-rejected handler again."""
+        do_retry_handler(self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_202_ACCEPTED)
 
 
 class IsPlatformAdmin(permissions.BasePermission):
