@@ -12,7 +12,7 @@ def main(paths: list[str]) -> int:
                 totals[key] += int(suite.get(key, 0))
     failed = totals["failures"] + totals["errors"]
     passed = totals["tests"] - failed - totals["skipped"]
-    print(f"make test: {passed} passed, {failed} failed, {totals['skipped']} skipped")
+    print(f"total: {passed} passed, {failed} failed, {totals['skipped']} skipped")
     return 1 if failed or not totals["tests"] else 0
 
 
