@@ -172,7 +172,10 @@ def test_adopt_through_the_portal(client, sim, space, dev, run):
         ),
     )
     client.force_login(dev)
-    assert b"adopt-panel" in client.get(f"/apps/{space.slug}/").content
+    page = client.get(f"/apps/{space.slug}/").content.decode()
+    assert page.count('data-testid="adopt-panel"') == 1  # once, in the page body
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert "<" not in title and f"Apps of {space.slug}" in title
     response = run(client.post, f"/apps/{space.slug}/adopt/", {"deployment": "old"})
     assert response["Location"] == f"/apps/{space.slug}/old/"
     assert App.objects.get(name="old").revision.spec["selector"] == labels
