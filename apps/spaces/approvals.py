@@ -94,7 +94,10 @@ def _last_word(request) -> str:
             "who": decision.approver.get_username(),
             "why": decision.comment,
         }
-    return _("Request #%(id)s ended %(state)s.") % {"id": request.pk, "state": request.state}
+    return _("Request #%(id)s ended %(state)s.") % {
+        "id": request.pk,
+        "state": request.get_state_display(),
+    }
 
 
 def on_prod_ended(request) -> None:

@@ -132,7 +132,7 @@ class AppForm(forms.Form):
     java_enabled = forms.BooleanField(
         label=_("Java preset (heap from the memory limit)"), required=False
     )
-    java_heap_percent = forms.IntegerField(label=_("Java heap, % of the memory limit"), min_value=10,
+    java_heap_percent = forms.IntegerField(label=_("Java heap (percent of the memory limit)"), min_value=10,
                                            max_value=95, initial=75)  # fmt: skip
     stdout_logging = forms.BooleanField(label=_("Collect stdout logs"), required=False)
     share_process_namespace = forms.BooleanField(
