@@ -36,6 +36,20 @@ class Controller:
         md = obj["metadata"]
         self.enqueue((md.get("namespace", ""), md["name"]))
 
+    def enqueue_controller_of(self, obj: Obj, kind: str) -> None:
+        """Queue the object of `kind` that controls `obj` (an owned pod or ReplicaSet)."""
+        md = obj["metadata"]
+        for ref in md.get("ownerReferences") or []:
+            if ref.get("kind") == kind and ref.get("controller"):
+                self.enqueue((md.get("namespace", ""), ref["name"]))
+
+    def live(self, group: str, plural: str, ns: str, name: str) -> Obj | None:
+        """The stored object, or None when it is gone or being deleted (nothing to do)."""
+        obj = self.api.find(self.R(group, plural), ns, name)
+        if obj is None or obj["metadata"].get("deletionTimestamp"):
+            return None
+        return obj
+
     def enqueue(self, item: Hashable) -> None:
         self.dirty[item] = None
         if not self._scheduled and self.cp.loop is not None:

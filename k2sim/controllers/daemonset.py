@@ -21,18 +21,15 @@ class DaemonSetController(Controller):
                 self.enqueue((ds["metadata"]["namespace"], ds["metadata"]["name"]))
             return
         if key == "/pods":
-            for ref in md.get("ownerReferences") or []:
-                if ref.get("kind") == "DaemonSet" and ref.get("controller"):
-                    self.enqueue((md.get("namespace", ""), ref["name"]))
+            self.enqueue_controller_of(obj, "DaemonSet")
             return
         if type_ != "DELETED":
             self.enqueue((md.get("namespace", ""), md["name"]))
 
     def reconcile(self, item: Any) -> None:
         ns, name = item
-        res = self.R("apps", "daemonsets")
-        ds = self.api.find(res, ns, name)
-        if ds is None or ds["metadata"].get("deletionTimestamp"):
+        ds = self.live("apps", "daemonsets", ns, name)
+        if ds is None:
             return
         tpl = ds["spec"].get("template") or {}
         h = template_hash(tpl)
@@ -89,4 +86,4 @@ class DaemonSetController(Controller):
                 observedGeneration=gen,
             )
 
-        self.api.mutate(res, ns, name, st)
+        self.api.mutate(self.R("apps", "daemonsets"), ns, name, st)

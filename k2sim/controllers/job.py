@@ -41,18 +41,15 @@ class JobController(Controller):
     def on_event(self, key: str, type_: str, obj: Obj, old: Obj | None) -> None:
         md = obj["metadata"]
         if key == "/pods":
-            for ref in md.get("ownerReferences") or []:
-                if ref.get("kind") == "Job" and ref.get("controller"):
-                    self.enqueue((md.get("namespace", ""), ref["name"]))
+            self.enqueue_controller_of(obj, "Job")
             return
         if type_ != "DELETED":
             self.enqueue((md.get("namespace", ""), md["name"]))
 
     def reconcile(self, item: Any) -> None:
         ns, name = item
-        res = self.R("batch", "jobs")
-        job = self.api.find(res, ns, name)
-        if job is None or job["metadata"].get("deletionTimestamp"):
+        job = self.live("batch", "jobs", ns, name)
+        if job is None:
             return
         spec = job["spec"]
         st = job.get("status") or {}
@@ -171,7 +168,7 @@ class JobController(Controller):
                 if cond[-1]["type"] == "Complete":
                     s["completionTime"] = now
 
-        self.api.mutate(res, ns, name, set_status)
+        self.api.mutate(self.R("batch", "jobs"), ns, name, set_status)
 
 
 # -- cron ------------------------------------------------------------------------------

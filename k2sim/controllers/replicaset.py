@@ -47,9 +47,8 @@ class ReplicaSetController(Controller):
 
     def reconcile(self, item: Any) -> None:
         ns, name = item
-        res = self.R("apps", "replicasets")
-        rs = self.api.find(res, ns, name)
-        if rs is None or rs["metadata"].get("deletionTimestamp"):
+        rs = self.live("apps", "replicasets", ns, name)
+        if rs is None:
             return
         pods = [p for p in self.cp.owned(rs, "/pods") if controller_uid(p) == rs["metadata"]["uid"]]
         active = [p for p in pods if pod_active(p)]
@@ -115,4 +114,4 @@ class ReplicaSetController(Controller):
                 if not st[k]:
                     st.pop(k)
 
-        self.api.mutate(res, ns, name, set_status)
+        self.api.mutate(self.R("apps", "replicasets"), ns, name, set_status)

@@ -18,18 +18,15 @@ class StatefulSetController(Controller):
     def on_event(self, key: str, type_: str, obj: Obj, old: Obj | None) -> None:
         md = obj["metadata"]
         if key == "/pods":
-            for ref in md.get("ownerReferences") or []:
-                if ref.get("kind") == "StatefulSet" and ref.get("controller"):
-                    self.enqueue((md.get("namespace", ""), ref["name"]))
+            self.enqueue_controller_of(obj, "StatefulSet")
             return
         if type_ != "DELETED":
             self.enqueue((md.get("namespace", ""), md["name"]))
 
     def reconcile(self, item: Any) -> None:
         ns, name = item
-        res = self.R("apps", "statefulsets")
-        sts = self.api.find(res, ns, name)
-        if sts is None or sts["metadata"].get("deletionTimestamp"):
+        sts = self.live("apps", "statefulsets", ns, name)
+        if sts is None:
             return
         spec = sts["spec"]
         want = spec.get("replicas", 1)
@@ -135,4 +132,4 @@ class StatefulSetController(Controller):
                 collisionCount=0,
             )
 
-        self.api.mutate(res, ns, name, st)
+        self.api.mutate(self.R("apps", "statefulsets"), ns, name, st)
