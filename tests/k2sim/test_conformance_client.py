@@ -315,6 +315,11 @@ def test_namespace_deletion(core, apps):
     core.create_namespace({"metadata": {"name": "ns-del"}})
     apps.create_namespaced_deployment("ns-del", deployment_manifest("w", replicas=2))
     core.create_namespaced_config_map("ns-del", {"metadata": {"name": "c"}})
+    # A finalizer holds the namespace in Terminating until the test lets go, so the
+    # checks below do not race the namespace controller on a loaded machine.
+    core.create_namespaced_config_map(
+        "ns-del", {"metadata": {"name": "held", "finalizers": ["k2cloud.io/test"]}}
+    )
     wait_for(lambda: _available(apps, "ns-del", "w", 2))
     core.delete_namespace("ns-del")
     phase = core.read_namespace("ns-del").status.phase
@@ -322,6 +327,7 @@ def test_namespace_deletion(core, apps):
     with pytest.raises(ApiException) as exc:
         core.create_namespaced_config_map("ns-del", {"metadata": {"name": "late"}})
     assert exc.value.status == 403
+    core.patch_namespaced_config_map("held", "ns-del", {"metadata": {"finalizers": None}})
 
     def gone() -> bool:
         try:
