@@ -609,7 +609,7 @@ def do_update_definition(
             definition.description = description
         if is_active is not None:
             definition.is_active = is_active
-        definition.updated_by = actor if getattr(actor, "pk", None) else None
+        definition.updated_by = actor.person
         definition.save()
         if cleaned is not None:
             definition.steps.all().delete()

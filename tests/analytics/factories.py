@@ -6,7 +6,6 @@ from datetime import timedelta
 from django.utils import timezone
 
 from apps.analytics import buffer
-from apps.audit.actors import Actor
 
 
 def make_cluster(name: str, environment: str):
@@ -52,7 +51,7 @@ def make_decided_request(requester, kind: str, *, hours: float, decided_at, stat
 
     return ApprovalRequest.objects.create(
         kind=kind,
-        actor=Actor.for_user(requester),
+        requester=requester,
         reason="analytics test",
         state=state,
         created_at=decided_at - timedelta(hours=hours),

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from apps.approvals.choices import RequestState
 from apps.approvals.models import ApprovalRequest
-from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from tests.conftest import make_user
 from workers.approvals import process_deadlines
@@ -24,7 +23,7 @@ def test_real_worker_expires_and_hands_over_to_the_handler(
     past = timezone.now() - timedelta(days=4)
     request = ApprovalRequest(
         kind="test.not-registered-in-the-worker",
-        actor=Actor.for_user(requester),
+        requester=requester,
         reason="overdue",
         steps=[{"name": "Lead", "approvers": "approver", "quorum": "any", "quorum_count": 1,
                 "deadline_seconds": 3600, "remind_after_seconds": None, "escalate_to": ""}],

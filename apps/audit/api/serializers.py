@@ -4,6 +4,12 @@ from apps.audit.models import AuditEvent
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
+    channel = serializers.CharField(
+        read_only=True,
+        help_text="portal, api (session), token (personal access token), cli or task; "
+        "empty for events recorded before channels were kept.",
+    )
+
     class Meta:
         model = AuditEvent
         fields = [
