@@ -108,3 +108,14 @@ def test_events_of_both_hash_versions_verify_and_the_new_fields_are_covered(alic
         edited = AuditEvent.objects.get(pk=new.pk)
         setattr(edited, field, value)
         assert event_hash(edited) != new.hash, field
+
+
+def test_actors_built_at_each_edge_name_their_person(alice):
+    """A websocket scope and a management command build their Actor the same way."""
+    from_scope = Actor.from_request({"user": alice})
+    assert (from_scope.channel, from_scope.person, from_scope.is_system) == ("portal", alice, False)
+    shell = Actor.cli("manage.py register_cluster")
+    assert (shell.channel, shell.person, shell.is_system) == ("cli", None, True)
+    assert Actor.for_user(alice) == Actor("user", alice.pk, "alice", "", "portal"), (
+        "equality ignores the cached user"
+    )
