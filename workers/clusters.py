@@ -21,6 +21,7 @@ def probe_all_clusters() -> int:
 @shared_task(name="workers.clusters.probe_cluster", ignore_result=True)
 def probe_cluster(cluster_id: int) -> str | None:
     """Probe one cluster; skip quietly if it is gone, disabled, or being probed elsewhere."""
+    from apps.audit.actors import Actor
     from apps.clusters.models import Cluster
     from apps.clusters.services import do_probe_cluster
 
@@ -31,6 +32,8 @@ def probe_cluster(cluster_id: int) -> str | None:
     if not cache.add(lock, "1", PROBE_LOCK_SECONDS):  # skip, never wait (singleton)
         return None
     try:
-        return do_probe_cluster(cluster).health
+        return do_probe_cluster(
+            cluster, actor=Actor.system("workers.clusters.probe_cluster")
+        ).health
     finally:
         cache.delete(lock)

@@ -5,7 +5,6 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from apps.accounts.services import authenticate_token
-from apps.core.request_context import TokenInfo, set_token
 
 
 class PersonalTokenAuthentication(authentication.BaseAuthentication):
@@ -20,9 +19,8 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
         token = authenticate_token(header[1].decode(errors="replace"))
         if token is None:
             raise exceptions.AuthenticationFailed(_("The token is invalid, expired or revoked."))
+        # Actor.from_request reads it: the audit trail records which token acted.
         request.k2_token = token
-        # Services receive the user as actor; the audit trail adds which token acted.
-        set_token(TokenInfo(user_id=token.user_id, label=f"{token.name} ({token.prefix}…)"))
         return token.user, token
 
     def authenticate_header(self, request):

@@ -1,20 +1,38 @@
-"""Navigation of the portal shell, decided by the signed-in user's platform roles."""
+"""Navigation of the portal shell: an item shows exactly when its page lets the user in.
+
+Each item names the permission helper its page checks (the same function, from the
+app's permissions module), so the menu and the pages cannot disagree.
+"""
+
+from collections.abc import Callable
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import Role, user_roles
 
-# (url name, label, icon, roles that see it; None = every signed-in user)
-NAV_ITEMS = [
-    ("spaces:list", _("Spaces"), "box", None),
-    ("workloads:list", _("Apps"), "apps", None),
-    ("approvals:inbox", _("Approvals"), "checklist", None),
-    ("clusters:list", _("Clusters"), "server-2", {Role.PLATFORM_ADMIN}),
-    ("analytics:dashboard", _("Analytics"), "chart-bar", {Role.ANALYST, Role.PLATFORM_ADMIN}),
-    ("reconciler:index", _("Reconciler"), "refresh", {Role.PLATFORM_ADMIN}),
-    ("audit:list", _("Audit"), "shield-check", {Role.PLATFORM_ADMIN}),
-]
+
+def _signed_in(user) -> bool:
+    """Pages open to every signed-in person (they show what that person may see)."""
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def _nav_items() -> list[tuple[str, str, str, Callable[[object], bool]]]:
+    """(url name, label, icon, the helper the page checks)."""
+    from apps.analytics.permissions import can_view_analytics
+    from apps.audit.permissions import can_view_audit
+    from apps.clusters.permissions import can_view_cluster_summary
+    from apps.reconciler.permissions import can_view_reconciler
+
+    return [
+        ("spaces:list", _("Spaces"), "box", _signed_in),
+        ("workloads:list", _("Apps"), "apps", _signed_in),
+        ("approvals:inbox", _("Approvals"), "checklist", _signed_in),
+        ("clusters:list", _("Clusters"), "server-2", can_view_cluster_summary),
+        ("analytics:dashboard", _("Analytics"), "chart-bar", can_view_analytics),
+        ("reconciler:index", _("Reconciler"), "refresh", can_view_reconciler),
+        ("audit:list", _("Audit"), "shield-check", can_view_audit),
+    ]
 
 
 def _badges(user) -> dict[str, int]:
@@ -25,11 +43,10 @@ def _badges(user) -> dict[str, int]:
 
 
 def navigation_for(user) -> list[dict]:
-    roles = user_roles(user)
     badges = _badges(user)
     items = []
-    for name, label, icon, allowed in NAV_ITEMS:
-        if allowed is None or roles & {r.value for r in allowed}:
+    for name, label, icon, allowed in _nav_items():
+        if allowed(user):
             section = name.split(":")[0]
             items.append(
                 {"url": reverse(name), "name": section, "label": label, "icon": icon,

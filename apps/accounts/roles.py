@@ -51,7 +51,3 @@ def has_role(user, *roles: str) -> bool:
 
 def is_platform_admin(user) -> bool:
     return has_role(user, Role.PLATFORM_ADMIN)
-
-
-def can_view_analytics(user) -> bool:
-    return has_role(user, Role.ANALYST, Role.PLATFORM_ADMIN)

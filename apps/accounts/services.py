@@ -10,24 +10,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import TOKEN_PREFIX, PersonalAccessToken, hash_token
-from apps.accounts.roles import Role, is_platform_admin
+from apps.accounts.permissions import can_create_token, can_revoke_token, can_set_roles
+from apps.accounts.roles import Role
+from apps.audit.actors import Actor
 from apps.audit.services import authorize, record
 
 MAX_TOKEN_DAYS = 365
 
 
 def do_create_token(
-    user, name: str, *, expires_days: int | None, actor
+    user, name: str, *, expires_days: int | None, actor: Actor
 ) -> tuple[PersonalAccessToken, str]:
     """Create a token for `user`; return it with the raw secret, which is never stored.
 
-    1. Only the user themself (or a platform admin) creates tokens for a user.
+    1. Only the user themself (or a platform admin, or a shell operator running
+       `manage.py create_token`, recorded as such) creates tokens for a user.
     2. Validate the name and the lifetime (1..365 days, or none for no expiry).
     3. Store the SHA-256 of the secret and its first characters for display.
     """
     authorize(
         actor, "token.create", user,
-        allowed=actor == user or is_platform_admin(actor),
+        allowed=lambda: can_create_token(actor, user),
         message=_("You may create tokens only for yourself."),
     )  # fmt: skip
     name = (name or "").strip()
@@ -63,11 +66,11 @@ def do_create_token(
     return token, raw
 
 
-def do_revoke_token(token: PersonalAccessToken, *, actor) -> PersonalAccessToken:
+def do_revoke_token(token: PersonalAccessToken, *, actor: Actor) -> PersonalAccessToken:
     """Revoke a token (idempotent: revoking twice keeps the first revocation time)."""
     authorize(
         actor, "token.revoke", token,
-        allowed=actor == token.user or is_platform_admin(actor),
+        allowed=lambda: can_revoke_token(actor, token),
         message=_("You may revoke only your own tokens."),
     )  # fmt: skip
     with transaction.atomic():
@@ -101,11 +104,11 @@ def authenticate_token(raw: str) -> PersonalAccessToken | None:
     return token
 
 
-def do_set_user_roles(user, roles: set[str], *, actor) -> set[str]:
+def do_set_user_roles(user, roles: set[str], *, actor: Actor) -> set[str]:
     """Replace the platform roles of `user`. Only platform admins change roles."""
     authorize(
         actor, "user.roles.update", user,
-        allowed=is_platform_admin(actor), message=_("Only platform admins change roles."),
+        allowed=lambda: can_set_roles(actor), message=_("Only platform admins change roles."),
     )  # fmt: skip
     unknown = set(roles) - set(Role.values)
     if unknown:

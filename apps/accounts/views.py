@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from apps.accounts.forms import SignInForm, TokenForm
 from apps.accounts.models import PersonalAccessToken
 from apps.accounts.services import do_create_token, do_revoke_token
+from apps.audit.actors import Actor
 
 
 class SignInView(auth_views.LoginView):
@@ -38,7 +39,7 @@ def tokens(request):
                 request.user,
                 form.cleaned_data["name"],
                 expires_days=form.cleaned_data["expires_days"],
-                actor=request.user,
+                actor=Actor.from_request(request),
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
@@ -57,6 +58,6 @@ def tokens(request):
 @require_POST
 def revoke_token(request, pk: int):
     token = get_object_or_404(PersonalAccessToken, pk=pk, user=request.user)
-    do_revoke_token(token, actor=request.user)
+    do_revoke_token(token, actor=Actor.from_request(request))
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("accounts:tokens")

@@ -29,12 +29,14 @@ from apps.analytics.models import (
     RollupRun,
     UsageEvent,
 )
+from apps.analytics.permissions import can_change_analytics_consent, can_requeue_dead_letters
 from apps.analytics.privacy import (
     excluded_user_ids,
     forget_cached_exclusions,
     retention_days,
     rollup_retention_days,
 )
+from apps.audit.actors import Actor
 
 log = logging.getLogger(__name__)
 
@@ -354,12 +356,11 @@ def dead_letter_count() -> int:
     return UsageEvent.objects.filter(forward_state=ForwardState.DEAD).count()
 
 
-def do_requeue_dead_letters(*, actor) -> int:
+def do_requeue_dead_letters(*, actor: Actor) -> int:
     """Send dead letters again (after the endpoint was fixed); platform admins only."""
-    from apps.accounts.roles import is_platform_admin
     from apps.audit.services import record
 
-    if not is_platform_admin(actor):
+    if not can_requeue_dead_letters(actor):
         raise PermissionDenied(_("Only platform admins may re-send dead letters."))
     with transaction.atomic():
         count = UsageEvent.objects.filter(forward_state=ForwardState.DEAD).update(
@@ -385,12 +386,11 @@ def do_purge_expired(now: datetime | None = None) -> dict:
     return {"raw": raw, "daily_usage": usage, "daily_events": counts}
 
 
-def do_exclude_user(user, *, actor, reason: str = "") -> AnalyticsOptOut:
+def do_exclude_user(user, *, actor: Actor, reason: str = "") -> AnalyticsOptOut:
     """Stop recording a person and forget what was recorded (themself or a platform admin)."""
-    from apps.accounts.roles import is_platform_admin
     from apps.audit.services import record
 
-    if not (getattr(actor, "pk", None) == user.pk or is_platform_admin(actor)):
+    if not can_change_analytics_consent(actor, user):
         raise PermissionDenied(_("You may only exclude yourself from analytics."))
     with transaction.atomic():
         opt_out, _created = AnalyticsOptOut.objects.get_or_create(
@@ -403,12 +403,11 @@ def do_exclude_user(user, *, actor, reason: str = "") -> AnalyticsOptOut:
     return opt_out
 
 
-def do_include_user(user, *, actor) -> None:
+def do_include_user(user, *, actor: Actor) -> None:
     """Record a previously excluded person again (themself or a platform admin)."""
-    from apps.accounts.roles import is_platform_admin
     from apps.audit.services import record
 
-    if not (getattr(actor, "pk", None) == user.pk or is_platform_admin(actor)):
+    if not can_change_analytics_consent(actor, user):
         raise PermissionDenied(_("You may only include yourself in analytics."))
     with transaction.atomic():
         AnalyticsOptOut.objects.filter(user=user).delete()

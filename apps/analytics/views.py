@@ -7,9 +7,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts import roles
 from apps.analytics import selectors
 from apps.analytics.forms import DashboardFilterForm, default_filters
+from apps.analytics.permissions import can_view_analytics
 from apps.core.decorators import user_passes_test_or_403
 
 # Report name → (table title, what an empty table means), in page order.
@@ -56,7 +56,7 @@ def _table(name: str, report: dict, query: str) -> dict:
 
 
 @login_required
-@user_passes_test_or_403(roles.can_view_analytics)
+@user_passes_test_or_403(can_view_analytics)
 def dashboard(request):
     form = DashboardFilterForm(request.GET or None)
     valid = form.is_bound and form.is_valid()

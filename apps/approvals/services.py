@@ -25,7 +25,12 @@ from apps.approvals.choices import (
 from apps.approvals.exceptions import ApprovalConflict
 from apps.approvals.models import ApprovalRequest, Decision, WorkflowDefinition, WorkflowStep
 from apps.approvals.notifications import notify
-from apps.approvals.permissions import can_manage_definitions
+from apps.approvals.permissions import (
+    can_decide,
+    can_manage_definitions,
+    can_retry_handler,
+    can_submit,
+)
 from apps.approvals.registry import UnknownKind, get_kind, users_for, validate_approvers
 from apps.approvals.selectors import is_current_approver
 from apps.audit.actors import Actor
@@ -94,7 +99,7 @@ def _step_label(request: ApprovalRequest, index: int) -> str:
 
 # --- submit ---------------------------------------------------------------------------------
 def do_submit_request(
-    kind: str, payload: dict, *, requester, reason: str, target=None
+    kind: str, payload: dict, *, actor: Actor, reason: str, target=None
 ) -> ApprovalRequest:
     """Open a request of `kind` at the first step of its workflow.
 
@@ -105,10 +110,10 @@ def do_submit_request(
        definition leave it alone), the audit event, the first step's notifications.
     """
     authorize(
-        requester, "approval.submit", None,
-        allowed=getattr(requester, "is_authenticated", False) and requester.is_active,
-        message=_("Sign in to submit a request."),
+        actor, "approval.submit", None,
+        allowed=lambda: can_submit(actor), message=_("Sign in to submit a request."),
     )  # fmt: skip
+    requester = actor.person
     try:
         entry = get_kind(kind)
     except UnknownKind:
@@ -165,7 +170,7 @@ def do_submit_request(
         request.set_approver_keys()
         request.save()
         record(
-            requester, "approval.submit", request,
+            actor, "approval.submit", request,
             changes={
                 "state": {"before": None, "after": request.state},
                 "kind": {"before": None, "after": kind},
@@ -188,7 +193,7 @@ def _closed_message(request: ApprovalRequest) -> str:
     }
 
 
-def do_decide(request: ApprovalRequest, *, actor, approve: bool, comment: str = ""):
+def do_decide(request: ApprovalRequest, *, actor: Actor, approve: bool, comment: str = ""):
     """Approve or reject the current step of `request` as `actor`.
 
     1. Refuse (403) the requester and anyone who is not an approver of the current step;
@@ -203,14 +208,14 @@ def do_decide(request: ApprovalRequest, *, actor, approve: bool, comment: str = 
     action = "approval.approve" if approve else "approval.reject"
     authorize(
         actor, action, request,
-        allowed=getattr(actor, "pk", None) != request.requester_id,
+        allowed=getattr(actor.person, "pk", None) != request.requester_id,
         message=_("You cannot decide your own request."),
     )  # fmt: skip
     if not request.is_pending:
         _refuse_conflict(actor, action, request, _closed_message(request))
     authorize(
         actor, action, request,
-        allowed=lambda: is_current_approver(actor, request),
+        allowed=lambda: can_decide(actor, request),
         message=_("You are not an approver of step %(step)s of this request.")
         % {"step": _step_label(request, request.current_step)},
     )  # fmt: skip
@@ -232,16 +237,19 @@ def do_decide(request: ApprovalRequest, *, actor, approve: bool, comment: str = 
     return locked
 
 
-def _decide_locked(locked: ApprovalRequest, seen_step: int, *, actor, approve, comment) -> None:
+def _decide_locked(
+    locked: ApprovalRequest, seen_step: int, *, actor: Actor, approve, comment
+) -> None:
+    person = actor.person
     if not locked.is_pending:
         raise ApprovalConflict(_closed_message(locked))
-    if locked.current_step != seen_step and not is_current_approver(actor, locked):
+    if locked.current_step != seen_step and not is_current_approver(person, locked):
         raise ApprovalConflict(
             _("The request moved on to step %(step)s meanwhile; reload it.")
             % {"step": _step_label(locked, locked.current_step)}
         )
     step = locked.current_step
-    if Decision.objects.filter(request=locked, step=step, approver=actor).exists():
+    if Decision.objects.filter(request=locked, step=step, approver=person).exists():
         raise ApprovalConflict(
             _("You already decided step %(step)s of this request.")
             % {"step": _step_label(locked, step)}
@@ -252,7 +260,7 @@ def _decide_locked(locked: ApprovalRequest, seen_step: int, *, actor, approve, c
             Decision.objects.create(
                 request=locked,
                 step=step,
-                approver=actor,
+                approver=person,
                 verdict=Verdict.APPROVE if approve else Verdict.REJECT,
                 comment=comment,
                 created_at=now,
@@ -290,25 +298,25 @@ def _decide_locked(locked: ApprovalRequest, seen_step: int, *, actor, approve, c
 
     requester = [locked.requester]
     if locked.state == RequestState.APPROVED:
-        notify(requester, NotificationVerb.APPROVED, locked, actor=actor)
+        notify(requester, NotificationVerb.APPROVED, locked, actor=person)
     elif locked.state == RequestState.REJECTED:
-        notify(requester, NotificationVerb.REJECTED, locked, actor=actor)
+        notify(requester, NotificationVerb.REJECTED, locked, actor=person)
     elif locked.current_step != step:
-        notify(requester, NotificationVerb.STEP_APPROVED, locked, actor=actor)
-        notify(current_approvers(locked), NotificationVerb.SUBMITTED, locked, actor=actor)
+        notify(requester, NotificationVerb.STEP_APPROVED, locked, actor=person)
+        notify(current_approvers(locked), NotificationVerb.SUBMITTED, locked, actor=person)
     else:
-        notify(requester, NotificationVerb.DECIDED, locked, actor=actor)
+        notify(requester, NotificationVerb.DECIDED, locked, actor=person)
     if locked.is_terminal:
         emit("request.decided", actor=actor, kind=locked.kind, state=locked.state)
         _on_terminal(locked)
 
 
 # --- cancel ---------------------------------------------------------------------------------
-def do_cancel_request(request: ApprovalRequest, *, actor) -> ApprovalRequest:
+def do_cancel_request(request: ApprovalRequest, *, actor: Actor) -> ApprovalRequest:
     """The requester withdraws a pending request (409 once it is decided)."""
     authorize(
         actor, "approval.cancel", request,
-        allowed=getattr(actor, "pk", None) == request.requester_id,
+        allowed=getattr(actor.person, "pk", None) == request.requester_id,
         message=_("Only the requester may cancel a request."),
     )  # fmt: skip
     if not request.is_pending:
@@ -491,13 +499,13 @@ def do_run_handler(request_id: int) -> bool:
     return True
 
 
-def do_retry_handler(request: ApprovalRequest, *, actor) -> ApprovalRequest:
+def do_retry_handler(request: ApprovalRequest, *, actor: Actor) -> ApprovalRequest:
     """A platform admin runs a failed on-approved/on-rejected handler again (e.g. after a
     cluster outage). Only a decided request whose handler failed qualifies (409 otherwise);
     the handler itself stays exactly-once through do_run_handler's claim."""
     authorize(
         actor, "approval.handler.retry", request,
-        allowed=can_manage_definitions(actor),
+        allowed=can_retry_handler(actor),
         message=_("Only platform admins retry a failed request handler."),
     )  # fmt: skip
     request.refresh_from_db()
@@ -577,7 +585,7 @@ def _definition_state(definition: WorkflowDefinition) -> dict:
 def do_update_definition(
     definition: WorkflowDefinition,
     *,
-    actor,
+    actor: Actor,
     steps: list[dict] | None = None,
     name: str | None = None,
     description: str | None = None,
@@ -601,7 +609,7 @@ def do_update_definition(
             definition.description = description
         if is_active is not None:
             definition.is_active = is_active
-        definition.updated_by = actor if getattr(actor, "pk", None) else None
+        definition.updated_by = actor.person
         definition.save()
         if cleaned is not None:
             definition.steps.all().delete()

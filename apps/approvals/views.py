@@ -14,7 +14,7 @@ from apps.approvals import notifications
 from apps.approvals.exceptions import ApprovalConflict
 from apps.approvals.forms import DecisionForm, DefinitionForm, RequestFilterForm, StepFormSet
 from apps.approvals.models import WorkflowDefinition
-from apps.approvals.permissions import can_cancel, can_manage_definitions
+from apps.approvals.permissions import can_cancel, can_manage_definitions, can_retry_handler
 from apps.approvals.registry import registered_kinds
 from apps.approvals.selectors import (
     all_requests,
@@ -35,6 +35,7 @@ from apps.approvals.services import (
     do_retry_handler,
     do_update_definition,
 )
+from apps.audit.actors import Actor
 from apps.core.decorators import user_passes_test_or_403
 
 PAGE_SIZE = 25
@@ -100,7 +101,7 @@ def detail(request, pk: int):
         "may_cancel": can_cancel(request.user, obj),
         "may_retry": bool(obj.handler_error)
         and obj.handled_at is None
-        and can_manage_definitions(request.user),
+        and can_retry_handler(request.user),
         "form": DecisionForm(),
     }
     return render(request, "approvals/detail.html", context)
@@ -116,7 +117,12 @@ def decide(request, pk: int):
         return redirect(obj)
     approve = form.cleaned_data["verdict"] == "approve"
     try:
-        do_decide(obj, actor=request.user, approve=approve, comment=form.cleaned_data["comment"])
+        do_decide(
+            obj,
+            actor=Actor.from_request(request),
+            approve=approve,
+            comment=form.cleaned_data["comment"],
+        )
     except (PermissionDenied, ApprovalConflict) as exc:
         messages.error(request, str(getattr(exc, "detail", exc)))
     except ValidationError as exc:
@@ -136,7 +142,7 @@ def decide(request, pk: int):
 def cancel(request, pk: int):
     obj = _visible(request, pk)
     try:
-        do_cancel_request(obj, actor=request.user)
+        do_cancel_request(obj, actor=Actor.from_request(request))
     except (PermissionDenied, ApprovalConflict) as exc:
         messages.error(request, str(getattr(exc, "detail", exc)))
     else:
@@ -149,7 +155,7 @@ def cancel(request, pk: int):
 def retry_handler(request, pk: int):
     obj = _visible(request, pk)
     try:
-        do_retry_handler(obj, actor=request.user)
+        do_retry_handler(obj, actor=Actor.from_request(request))
     except (PermissionDenied, ApprovalConflict) as exc:
         messages.error(request, str(getattr(exc, "detail", exc)))
     else:
@@ -195,7 +201,7 @@ def workflow_edit(request, kind: str):
         try:
             do_update_definition(
                 definition,
-                actor=request.user,
+                actor=Actor.from_request(request),
                 steps=[{k: v for k, v in s.items() if k != "DELETE"} for s in kept],
                 **form.cleaned_data,
             )

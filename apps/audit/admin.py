@@ -22,12 +22,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "id",
         "created_at",
         "actor_name",
+        "channel",
         "action",
         "target_type",
         "target_name",
         "outcome",
     ]
-    list_filter = ["outcome", "actor_type"]
+    list_filter = ["outcome", "actor_type", "channel"]
     search_fields = ["action", "actor_name", "target_name", "request_id"]
     date_hierarchy = "created_at"
 

@@ -22,3 +22,13 @@ class ActorType(models.TextChoices):
     TOKEN = "token", _("API token")
     SYSTEM = "system", _("system task")
     ANONYMOUS = "anonymous", _("anonymous")
+
+
+class Channel(models.TextChoices):
+    """Through which door an actor came: recorded with every event."""
+
+    PORTAL = "portal", _("portal")
+    API = "api", _("API (session)")
+    TOKEN = "token", _("API token")
+    CLI = "cli", _("command line")
+    TASK = "task", _("background task")

@@ -4,7 +4,8 @@ import csv
 import json
 
 COLUMNS = (
-    "id", "created_at", "actor_type", "actor_name", "actor_detail", "action", "target_type",
+    "id", "created_at", "actor_type", "actor_name", "actor_detail", "channel",
+    "actor_token_id", "action", "target_type",
     "target_id", "target_name", "space_id", "cluster_id", "outcome", "reason", "request_id",
     "ip", "user_agent", "changes", "hash",
 )  # fmt: skip

@@ -6,7 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.audit.choices import ActorType, Outcome
+from apps.audit.choices import ActorType, Channel, Outcome
+from apps.audit.hashing import HASH_VERSION
 
 
 class AppendOnlyError(Exception):
@@ -45,6 +46,8 @@ class AuditEvent(models.Model):
     actor_user_id = models.BigIntegerField(_("actor user id"), null=True, blank=True, db_index=True)
     actor_name = models.CharField(_("actor"), max_length=150, blank=True, db_index=True)
     actor_detail = models.CharField(_("actor detail"), max_length=200, blank=True)
+    actor_token_id = models.BigIntegerField(_("actor token id"), null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
     action = models.CharField(_("action"), max_length=100, db_index=True)
     target_type = models.CharField(_("target type"), max_length=100, blank=True)
     target_id = models.CharField(_("target id"), max_length=64, blank=True)
@@ -62,6 +65,8 @@ class AuditEvent(models.Model):
     # Unique: two events naming the same predecessor would be a fork of the chain.
     prev_hash = models.CharField(_("previous hash"), max_length=64, unique=True)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
+    # Which set of fields `hash` covers (apps/audit/hashing.py); events keep their version.
+    hash_version = models.PositiveSmallIntegerField(_("hash version"), default=HASH_VERSION)
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.audit.actors import Actor
-from apps.audit.hashing import HASHED_FIELDS
+from apps.audit.hashing import hashed_fields
 from apps.audit.models import AuditArchive, AuditEvent
 from apps.audit.services import lock_chain, record
 from apps.audit.verify import file_sha256
@@ -35,16 +35,20 @@ def archive_dir() -> Path:
 
 
 def event_to_line(event: AuditEvent) -> dict:
-    line = {name: getattr(event, name) for name in HASHED_FIELDS}
-    line.update(id=event.pk, hash=event.hash, created_at=event.created_at.isoformat())
+    line = {name: getattr(event, name) for name in hashed_fields(event.hash_version)}
+    line.update(
+        id=event.pk, hash=event.hash, hash_version=event.hash_version,
+        created_at=event.created_at.isoformat(),
+    )  # fmt: skip
     return line
 
 
 def event_from_line(line: dict) -> AuditEvent:
     """An unsaved event rebuilt from an archive line (to recompute its hash)."""
-    fields = {name: line[name] for name in HASHED_FIELDS}
+    version = line.get("hash_version", 1)  # archives written before version 2 lack it
+    fields = {name: line[name] for name in hashed_fields(version)}
     fields["created_at"] = parse_datetime(line["created_at"])
-    return AuditEvent(id=line["id"], hash=line["hash"], **fields)
+    return AuditEvent(id=line["id"], hash=line["hash"], hash_version=version, **fields)
 
 
 @contextmanager

@@ -32,13 +32,6 @@ def visible_space_ids(user) -> set[str]:
     return {str(space) for scope in _space_scopes for space in scope(user)}
 
 
-def can_view_audit(user) -> bool:
-    """May `user` open the audit trail at all (admins, and users with a scope)."""
-    return getattr(user, "is_authenticated", False) and (
-        is_platform_admin(user) or bool(visible_space_ids(user))
-    )
-
-
 def events_visible_to(user):
     if not getattr(user, "is_authenticated", False):
         return AuditEvent.objects.none()

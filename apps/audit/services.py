@@ -20,7 +20,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.audit.actors import as_actor
+from apps.audit.actors import Actor, require_actor
 from apps.audit.choices import Outcome
 from apps.audit.hashing import GENESIS_HASH, event_hash
 from apps.audit.models import AuditArchive, AuditEvent
@@ -82,7 +82,7 @@ def _jsonable(value):
 
 
 def record(
-    actor,
+    actor: Actor,
     action: str,
     target=None,
     *,
@@ -98,7 +98,7 @@ def record(
     change it describes. Request id, IP and user agent come from the request context
     (also set in Celery tasks a request started).
     """
-    who = as_actor(actor)
+    who = require_actor(actor)
     target_type, target_id, target_name = _describe(target)
     space_id, space_name = _scope(space)
     cluster_id, cluster_name = _scope(cluster)
@@ -108,6 +108,8 @@ def record(
         actor_user_id=who.user_id,
         actor_name=who.name[:150],
         actor_detail=who.detail[:200],
+        actor_token_id=who.token_id,
+        channel=str(who.channel),
         action=action,
         target_type=target_type,
         target_id=target_id[:64],
@@ -132,7 +134,9 @@ def record(
     return event
 
 
-def record_denied(actor, action: str, target=None, *, reason: str = "", **scope) -> AuditEvent:
+def record_denied(
+    actor: Actor, action: str, target=None, *, reason: str = "", **scope
+) -> AuditEvent:
     """Record a refused attempt so that it survives: in its own transaction when possible.
 
     Call it before raising PermissionDenied and outside the service's transaction (a
@@ -142,7 +146,7 @@ def record_denied(actor, action: str, target=None, *, reason: str = "", **scope)
 
 
 def authorize(
-    actor,
+    actor: Actor,
     action: str,
     target=None,
     *,
@@ -174,7 +178,7 @@ class Pending:
 
 @contextmanager
 def audited(
-    actor,
+    actor: Actor,
     action: str,
     target=None,
     *,

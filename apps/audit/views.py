@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from apps.audit.export import csv_rows
 from apps.audit.filters import AuditFilterForm
-from apps.audit.selectors import can_view_audit, events_visible_to
+from apps.audit.permissions import can_view_audit
+from apps.audit.selectors import events_visible_to
 from apps.core.decorators import user_passes_test_or_403
 
 PAGE_SIZE = 50

@@ -38,7 +38,7 @@ EDITABLE_FIELDS = ["display_name", "region", "labels", "verify_tls"]
 MAX_PROBE_RECORDS = 200
 
 
-def _deny_unless_admin(actor, action: str, target=None) -> None:
+def _deny_unless_admin(actor: Actor, action: str, target=None) -> None:
     authorize(
         actor, action, target,
         allowed=lambda: can_manage_clusters(actor),
@@ -47,8 +47,8 @@ def _deny_unless_admin(actor, action: str, target=None) -> None:
     )  # fmt: skip
 
 
-def _created_by(actor):
-    return None if isinstance(actor, Actor) or actor is None else actor
+def _created_by(actor: Actor):
+    return actor.person
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -140,7 +140,7 @@ def do_register_cluster(
     *,
     name: str,
     environment: str,
-    actor,
+    actor: Actor,
     kubeconfig: str | bytes | None = None,
     context: str | None = None,
     api_url: str | None = None,
@@ -244,7 +244,7 @@ def _queue_probe(cluster: Cluster) -> None:
 def do_update_cluster(
     cluster: Cluster,
     *,
-    actor,
+    actor: Actor,
     display_name: str | None = None,
     region: str | None = None,
     labels: dict | None = None,
@@ -323,7 +323,7 @@ def do_update_cluster(
     return locked
 
 
-def _set_flag(cluster: Cluster, field: str, value: bool, action: str, *, actor) -> Cluster:
+def _set_flag(cluster: Cluster, field: str, value: bool, action: str, *, actor: Actor) -> Cluster:
     _deny_unless_admin(actor, action, cluster)
     with transaction.atomic():
         changed = (
@@ -342,26 +342,26 @@ def _set_flag(cluster: Cluster, field: str, value: bool, action: str, *, actor) 
     return cluster
 
 
-def do_disable_cluster(cluster: Cluster, *, actor) -> Cluster:
+def do_disable_cluster(cluster: Cluster, *, actor: Actor) -> Cluster:
     """Stop probing and placing on a cluster (nothing in the cluster is touched)."""
     return _set_flag(cluster, "enabled", False, "cluster.disable", actor=actor)
 
 
-def do_enable_cluster(cluster: Cluster, *, actor) -> Cluster:
+def do_enable_cluster(cluster: Cluster, *, actor: Actor) -> Cluster:
     return _set_flag(cluster, "enabled", True, "cluster.enable", actor=actor)
 
 
-def do_cordon_cluster(cluster: Cluster, *, actor) -> Cluster:
+def do_cordon_cluster(cluster: Cluster, *, actor: Actor) -> Cluster:
     """No new spaces on this cluster; existing ones keep running."""
     return _set_flag(cluster, "cordoned", True, "cluster.cordon", actor=actor)
 
 
-def do_uncordon_cluster(cluster: Cluster, *, actor) -> Cluster:
+def do_uncordon_cluster(cluster: Cluster, *, actor: Actor) -> Cluster:
     return _set_flag(cluster, "cordoned", False, "cluster.uncordon", actor=actor)
 
 
 # --- policy --------------------------------------------------------------------------------
-def do_update_cluster_policy(cluster: Cluster, values: dict, *, actor) -> ClusterPolicy:
+def do_update_cluster_policy(cluster: Cluster, values: dict, *, actor: Actor) -> ClusterPolicy:
     """Replace the policy of a cluster (missing keys keep their value); audit before/after."""
     _deny_unless_admin(actor, "cluster.policy.update", cluster)
     with transaction.atomic():
@@ -380,7 +380,9 @@ def do_update_cluster_policy(cluster: Cluster, values: dict, *, actor) -> Cluste
     return policy
 
 
-def do_update_environment_policy(environment: str, values: dict, *, actor) -> EnvironmentPolicy:
+def do_update_environment_policy(
+    environment: str, values: dict, *, actor: Actor
+) -> EnvironmentPolicy:
     """Change the defaults new clusters of an environment start with."""
     _deny_unless_admin(
         actor,
@@ -447,7 +449,7 @@ def probe_settings() -> tuple[int, int]:
     )
 
 
-def do_probe_cluster(cluster: Cluster, *, actor=PROBE_ACTOR) -> ProbeRecord:
+def do_probe_cluster(cluster: Cluster, *, actor: Actor = PROBE_ACTOR) -> ProbeRecord:
     """Probe one cluster through the gateway and update its health, version and capacity.
 
     1. Read version, nodes and pods (outside any transaction: network calls hold no locks).
@@ -523,14 +525,14 @@ def do_probe_cluster(cluster: Cluster, *, actor=PROBE_ACTOR) -> ProbeRecord:
     return probe
 
 
-def do_probe_cluster_now(cluster: Cluster, *, actor) -> ProbeRecord:
+def do_probe_cluster_now(cluster: Cluster, *, actor: Actor) -> ProbeRecord:
     """An admin's "probe now": same probe, permission checked."""
     _deny_unless_admin(actor, "cluster.probe", cluster)
     return do_probe_cluster(cluster)
 
 
 # --- keys ----------------------------------------------------------------------------------
-def do_rotate_cluster_credentials(*, actor) -> int:
+def do_rotate_cluster_credentials(*, actor: Actor) -> int:
     """Re-encrypt every cluster's credentials with the newest K2_ENCRYPTION_KEYS key."""
     _deny_unless_admin(actor, "cluster.credentials.rotate")
     count = 0

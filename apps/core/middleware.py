@@ -7,7 +7,6 @@ from apps.core.request_context import (
     new_request_id,
     set_client,
     set_request_id,
-    set_token,
 )
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -34,6 +33,5 @@ class RequestIdMiddleware:
         finally:
             set_request_id(None)
             set_client(ClientInfo())
-            set_token(None)
         response["X-Request-ID"] = request.request_id
         return response

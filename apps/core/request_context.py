@@ -15,16 +15,7 @@ class ClientInfo:
     user_agent: str = ""
 
 
-@dataclass(frozen=True)
-class TokenInfo:
-    """The personal access token a request authenticated with (for audit attribution)."""
-
-    user_id: int
-    label: str
-
-
 _request_id: ContextVar[str | None] = ContextVar("k2_request_id", default=None)
-_token: ContextVar[TokenInfo | None] = ContextVar("k2_token", default=None)
 _client: ContextVar[ClientInfo] = ContextVar("k2_client", default=ClientInfo())  # noqa: B039
 
 
@@ -46,11 +37,3 @@ def get_client() -> ClientInfo:
 
 def set_client(client: ClientInfo) -> None:
     _client.set(client)
-
-
-def get_token() -> TokenInfo | None:
-    return _token.get()
-
-
-def set_token(token: TokenInfo | None) -> None:
-    _token.set(token)

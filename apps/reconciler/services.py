@@ -212,7 +212,7 @@ def reconcile_space(space_id: int, *, trigger: str = Trigger.CHANGE) -> dict | N
     return out
 
 
-def do_request_reconcile(cluster, *, actor) -> None:
+def do_request_reconcile(cluster, *, actor: Actor) -> None:
     """ "Reconcile now": platform admins ask for a full pass of one cluster (queued on commit)."""
     authorize(
         actor, "reconcile.request", cluster, allowed=can_request_reconcile(actor),

@@ -37,7 +37,7 @@ def _space(payload: dict) -> Space:
 
 def _actor(request) -> Actor:
     """The handler acts for the platform, naming the request it carries out."""
-    return Actor(Actor.system(HANDLER_ACTOR).type, None, HANDLER_ACTOR, f"request #{request.pk}")
+    return Actor.system(HANDLER_ACTOR, detail=f"request #{request.pk}")
 
 
 def validate_prod_space(payload: dict, *, requester) -> dict:

@@ -67,7 +67,10 @@ class Space(models.Model):
             ("deploy_apps", _("Deploy apps in the space")),
             ("open_terminal", _("Open a terminal in the space's containers")),
             ("manage_members", _("Manage the space's members")),
-            ("request_quota", _("Request quota and renewals for the space")),
+            ("update_space", _("Change the space's name and description")),
+            ("request_quota", _("Request quota for the space")),
+            ("renew_space", _("Renew the space")),
+            ("retry_space", _("Retry the space's provisioning")),
             ("delete_space", _("Delete the space")),
             ("transfer_space", _("Transfer the space to another owner")),
         ]

@@ -2,9 +2,24 @@
 
 Space roles are enforced with django-guardian object permissions: each membership is
 mirrored into `SpaceUserObjectPermission` rows (see `grant_role`), and every check goes
-through guardian. Platform admins may do everything to every space.
+through guardian. Platform admins and the platform itself (tasks, commands) may do
+everything to every space.
 
-Other apps use `can(user, action, space)` (or the `can_<action>` helpers) and
+| verb           | permission       | viewer | developer | admin | owner |
+|----------------|------------------|--------|-----------|-------|-------|
+| view           | view_space       | yes    | yes       | yes   | yes   |
+| deploy         | deploy_apps      |        | yes       | yes   | yes   |
+| terminal       | open_terminal    |        | yes       | yes   | yes   |
+| manage_members | manage_members   |        |           | yes   | yes   |
+| update         | update_space     |        |           | yes   | yes   |
+| request_quota  | request_quota    |        |           | yes   | yes   |
+| renew          | renew_space      |        |           | yes   | yes   |
+| retry          | retry_space      |        |           | yes   | yes   |
+| delete         | delete_space     |        |           |       | yes   |
+| transfer       | transfer_space   |        |           |       | yes   |
+
+The terminal also needs the cluster policy's `terminal_allowed` (never in production).
+Other apps use `can(who, action, space)` (`who`: an Actor, or a user in views) and
 `apps.spaces.selectors.spaces_visible_to(user)`.
 """
 
@@ -12,63 +27,62 @@ from django.contrib.auth.models import Permission
 from guardian.core import ObjectPermissionChecker
 
 from apps.accounts.roles import Role, has_role, is_platform_admin
-from apps.audit.actors import Actor
-from apps.audit.choices import ActorType
+from apps.audit.actors import is_system, person_of
 from apps.clusters.choices import PRODUCTION_ENVIRONMENTS
+from apps.clusters.permissions import cluster_allows_terminal
 from apps.spaces.choices import SpaceRole
 
 VIEW = "view_space"
 DEPLOY = "deploy_apps"
 TERMINAL = "open_terminal"
 MANAGE_MEMBERS = "manage_members"
+UPDATE = "update_space"
 REQUEST_QUOTA = "request_quota"
+RENEW = "renew_space"
+RETRY = "retry_space"
 DELETE = "delete_space"
 TRANSFER = "transfer_space"
-ALL_PERMISSIONS = (VIEW, DEPLOY, TERMINAL, MANAGE_MEMBERS, REQUEST_QUOTA, DELETE, TRANSFER)
+ALL_PERMISSIONS = (
+    VIEW, DEPLOY, TERMINAL, MANAGE_MEMBERS, UPDATE, REQUEST_QUOTA, RENEW, RETRY, DELETE,
+    TRANSFER,
+)  # fmt: skip
 
 # The table. Each role holds the permissions of the roles below it, plus its own.
+_ADMIN = frozenset({VIEW, DEPLOY, TERMINAL, MANAGE_MEMBERS, UPDATE, REQUEST_QUOTA, RENEW, RETRY})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     SpaceRole.VIEWER: frozenset({VIEW}),
     SpaceRole.DEVELOPER: frozenset({VIEW, DEPLOY, TERMINAL}),
-    SpaceRole.ADMIN: frozenset({VIEW, DEPLOY, TERMINAL, MANAGE_MEMBERS, REQUEST_QUOTA}),
+    SpaceRole.ADMIN: _ADMIN,
     SpaceRole.OWNER: frozenset(ALL_PERMISSIONS),
 }
 
-# Verbs (what callers ask) -> the permission each needs.
+# Verbs (what callers ask) -> the permission each needs: one permission per verb.
 ACTIONS: dict[str, str] = {
     "view": VIEW,
     "deploy": DEPLOY,
     "terminal": TERMINAL,
     "manage_members": MANAGE_MEMBERS,
+    "update": UPDATE,
     "request_quota": REQUEST_QUOTA,
-    "renew": REQUEST_QUOTA,
-    "retry": REQUEST_QUOTA,
+    "renew": RENEW,
+    "retry": RETRY,
     "delete": DELETE,
     "transfer": TRANSFER,
 }
+# The verbs the permissions endpoint (and the space pages) publish.
+LISTED_ACTIONS = (
+    "view", "deploy", "terminal", "manage_members", "request_quota", "renew", "retry", "delete",
+    "transfer",
+)  # fmt: skip
 
 
-def user_of(actor):
-    """The user behind `actor` (a user or an audit Actor); None for system actors."""
-    if isinstance(actor, Actor):
-        if actor.type == ActorType.SYSTEM:
-            return None
-        from django.contrib.auth import get_user_model
-
-        return get_user_model().objects.filter(pk=actor.user_id).first()
-    return actor
-
-
-def is_system(actor) -> bool:
-    return isinstance(actor, Actor) and actor.type == ActorType.SYSTEM
-
-
-def space_permissions(user, space) -> frozenset[str]:
-    """The permission codenames `user` holds on `space` (one query; all for platform admins)."""
-    if is_system(user):
+def space_permissions(who, space) -> frozenset[str]:
+    """The permission codenames `who` (an Actor or a user) holds on `space` (one query;
+    all for platform admins and the platform itself)."""
+    if is_system(who):
         return frozenset(ALL_PERMISSIONS)
-    user = user_of(user)
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    user = person_of(who)
+    if user is None or not user.is_active:
         return frozenset()
     if is_platform_admin(user):
         return frozenset(ALL_PERMISSIONS)
@@ -77,62 +91,45 @@ def space_permissions(user, space) -> frozenset[str]:
     return frozenset(ObjectPermissionChecker(user).get_user_perms(space)) & set(ALL_PERMISSIONS)
 
 
-def _environment_allows(permission: str, space) -> bool:
-    # Production gets k2ctl on the bastion, never a web terminal (ARCHITECTURE.md).
-    return not (permission == TERMINAL and space.environment in PRODUCTION_ENVIRONMENTS)
+def _policy_allows(permission: str, space) -> bool:
+    """The policy flags that decide beyond roles: a web terminal only where the space's
+    cluster policy allows it, and never in production (k2ctl on the bastion instead)."""
+    if permission != TERMINAL:
+        return True
+    if space.environment in PRODUCTION_ENVIRONMENTS:
+        return False
+    return cluster_allows_terminal(space.primary_cluster)
 
 
-def can(user, action: str, space) -> bool:
-    """May `user` do `action` ("view", "deploy", "terminal", "manage_members",
-    "request_quota", "renew", "retry", "delete", "transfer", or a permission codename)
-    to `space`?"""
+def can(who, action: str, space) -> bool:
+    """May `who` (an Actor or a user) do `action` (a verb of ACTIONS or a permission
+    codename) to `space`?"""
     permission = ACTIONS.get(action, action)
     if permission not in ALL_PERMISSIONS:
         raise ValueError(f"unknown space action {action!r}")
-    return permission in space_permissions(user, space) and _environment_allows(permission, space)
+    return permission in space_permissions(who, space) and _policy_allows(permission, space)
 
 
-def allowed_actions(user, space) -> dict[str, bool]:
-    """Every verb of ACTIONS -> whether `user` may do it (for templates and the API)."""
-    held = space_permissions(user, space)
+def allowed_actions(who, space) -> dict[str, bool]:
+    """Every published verb -> whether `who` may do it (for templates and the API)."""
+    held = space_permissions(who, space)
     return {
-        verb: perm in held and _environment_allows(perm, space) for verb, perm in ACTIONS.items()
+        verb: ACTIONS[verb] in held and _policy_allows(ACTIONS[verb], space)
+        for verb in LISTED_ACTIONS
     }
 
 
-def can_view_space(user, space) -> bool:
-    return can(user, "view", space)
+def can_open_terminal(who, space) -> bool:
+    """The decision point of every web terminal entry point: the space role grants it
+    (developers and above) and the cluster policy's `terminal_allowed` allows it."""
+    return can(who, "terminal", space)
 
 
-def can_deploy_apps(user, space) -> bool:
-    return can(user, "deploy", space)
-
-
-def can_open_terminal(user, space) -> bool:
-    return can(user, "terminal", space)
-
-
-def can_manage_members(user, space) -> bool:
-    return can(user, "manage_members", space)
-
-
-def can_request_quota(user, space) -> bool:
-    return can(user, "request_quota", space)
-
-
-def can_delete_space(user, space) -> bool:
-    return can(user, "delete", space)
-
-
-def can_transfer_space(user, space) -> bool:
-    return can(user, "transfer", space)
-
-
-def can_create_space(user) -> bool:
+def can_create_space(who) -> bool:
     """Employees and platform admins create spaces; analysts and outsiders do not."""
-    if is_system(user):
+    if is_system(who):
         return True
-    user = user_of(user)
+    user = person_of(who)
     return bool(user and user.is_active) and has_role(user, Role.EMPLOYEE, Role.PLATFORM_ADMIN)
 
 

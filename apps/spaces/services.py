@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.analytics.events import emit
-from apps.audit.actors import as_actor
+from apps.audit.actors import Actor
 from apps.audit.services import authorize, diff, record
 from apps.clusters.choices import PRODUCTION_ENVIRONMENTS, Environment
 from apps.clusters.models import Cluster
@@ -65,13 +65,8 @@ class RequestResult:
 
 
 # --- helpers --------------------------------------------------------------------------------
-def _actor_name(actor) -> str:
-    return str(as_actor(actor))
-
-
-def _user_or_none(actor):
-    """The person behind `actor` (a user, or an Actor for a user or token); None for tasks."""
-    return perms.user_of(actor) if actor is not None else None
+def _actor_name(actor: Actor) -> str:
+    return str(actor)
 
 
 def _setting(name: str, default):
@@ -87,7 +82,7 @@ def _on_commit(task_name: str, *args) -> None:
     transaction.on_commit(send)
 
 
-def _transition(space: Space, target: str, *, actor, message: str = "") -> Space:
+def _transition(space: Space, target: str, *, actor: Actor, message: str = "") -> Space:
     """Move `space` to `target` under a row lock (inside the caller's transaction).
 
     Raises SpaceConflict when the state machine does not allow it from the current state
@@ -141,7 +136,7 @@ def _require_state(space: Space, allowed: frozenset, what: str) -> None:
         )
 
 
-def _authorize(actor, action: str, verb: str, space: Space, message: str) -> None:
+def _authorize(actor: Actor, action: str, verb: str, space: Space, message: str) -> None:
     authorize(
         actor,
         action,
@@ -156,7 +151,7 @@ def _authorize(actor, action: str, verb: str, space: Space, message: str) -> Non
 # --- create ---------------------------------------------------------------------------------
 def do_create_space(
     *,
-    actor,
+    actor: Actor,
     slug: str,
     environment: str,
     display_name: str = "",
@@ -184,7 +179,7 @@ def do_create_space(
         allowed=lambda: perms.can_create_space(actor),
         message=_("Only employees and platform admins create spaces."),
     )
-    owner = perms.user_of(actor)
+    owner = actor.person
     if owner is None:
         raise ValidationError({"owner": [_("A space needs a person as its owner.")]})
     slug = clean_slug(slug)
@@ -271,7 +266,7 @@ def do_create_space(
                     RequestKind.CREATE_PROD,
                     space,
                     {"space_id": space.pk, "quota": asked.as_dict()},
-                    requester=owner,
+                    actor=actor,
                     reason=reason,
                 )
             else:
@@ -280,7 +275,7 @@ def do_create_space(
                         RequestKind.QUOTA_RAISE,
                         space,
                         {"space_id": space.pk, "quota": asked.as_dict()},
-                        requester=owner,
+                        actor=actor,
                         reason=reason
                         or _("Asked for when creating space %(space)s (more than the policy "
                              "maximum of %(cpu)s CPU, %(memory)s memory).")
@@ -294,10 +289,10 @@ def do_create_space(
     return result
 
 
-def _submit(kind: str, space: Space, payload: dict, *, requester, reason: str):
+def _submit(kind: str, space: Space, payload: dict, *, actor: Actor, reason: str):
     from apps.approvals.services import do_submit_request
 
-    return do_submit_request(kind, payload, requester=requester, reason=reason, target=space)
+    return do_submit_request(kind, payload, actor=actor, reason=reason, target=space)
 
 
 def pending_request(space: Space, kind: str):
@@ -315,7 +310,7 @@ def pending_request(space: Space, kind: str):
 
 
 # --- retry, delete --------------------------------------------------------------------------
-def do_retry_space(space: Space, *, actor) -> Space:
+def do_retry_space(space: Space, *, actor: Actor) -> Space:
     """Provision a failed space again, or re-apply a live space one of whose clusters
     failed (admins and owners)."""
     _authorize(
@@ -345,7 +340,7 @@ def do_retry_space(space: Space, *, actor) -> Space:
     return space
 
 
-def do_delete_space(space: Space, *, actor) -> Space:
+def do_delete_space(space: Space, *, actor: Actor) -> Space:
     """Delete a space: its namespaces go, then the space is marked deleted (owners)."""
     _authorize(actor, "space.delete", "delete", space, _("Only the space's owners delete it."))
     if space.state == SpaceState.PENDING_APPROVAL:
@@ -380,7 +375,7 @@ def _sync_members(space: Space) -> None:
         _on_commit("sync_space", space.pk)
 
 
-def do_add_member(space: Space, user, role: str, *, actor) -> Membership:
+def do_add_member(space: Space, user, role: str, *, actor: Actor) -> Membership:
     """Give `user` a role in the space (admins and owners); RoleBindings follow."""
     _authorize(
         actor, "space.member.add", "manage_members", space,
@@ -398,7 +393,7 @@ def do_add_member(space: Space, user, role: str, *, actor) -> Membership:
     try:
         with transaction.atomic():
             membership = Membership.objects.create(
-                space=space, user=user, role=role, added_by=_user_or_none(actor)
+                space=space, user=user, role=role, added_by=actor.person
             )
             perms.grant_role(space, user, role)
             record(
@@ -415,7 +410,7 @@ def do_add_member(space: Space, user, role: str, *, actor) -> Membership:
     return membership
 
 
-def do_change_member_role(membership: Membership, role: str, *, actor) -> Membership:
+def do_change_member_role(membership: Membership, role: str, *, actor: Actor) -> Membership:
     """Change a member's role (admins and owners); the owner's role changes by transfer."""
     space = membership.space
     _authorize(
@@ -446,10 +441,10 @@ def do_change_member_role(membership: Membership, role: str, *, actor) -> Member
     return membership
 
 
-def do_remove_member(membership: Membership, *, actor) -> None:
+def do_remove_member(membership: Membership, *, actor: Actor) -> None:
     """Remove a member (admins and owners; anyone may leave); never the owner."""
     space = membership.space
-    leaving = getattr(_user_or_none(actor), "pk", None) == membership.user_id
+    leaving = getattr(actor.person, "pk", None) == membership.user_id
     authorize(
         actor, "space.member.remove", membership,
         allowed=lambda: leaving or perms.can(actor, "manage_members", space),
@@ -474,7 +469,7 @@ def do_remove_member(membership: Membership, *, actor) -> None:
         _sync_members(space)
 
 
-def do_transfer_space(space: Space, new_owner, *, actor) -> Space:
+def do_transfer_space(space: Space, new_owner, *, actor: Actor) -> Space:
     """Make `new_owner` the owner; the previous owner stays on as an admin (owners)."""
     _authorize(
         actor, "space.transfer", "transfer", space, _("Only the space's owner transfers it.")
@@ -496,7 +491,7 @@ def do_transfer_space(space: Space, new_owner, *, actor) -> Space:
         Membership.objects.update_or_create(
             space=locked,
             user=new_owner,
-            defaults={"role": SpaceRole.OWNER, "added_by": _user_or_none(actor)},
+            defaults={"role": SpaceRole.OWNER, "added_by": actor.person},
         )
         perms.grant_role(locked, new_owner, SpaceRole.OWNER)
         Space.objects.filter(pk=space.pk).update(owner=new_owner, updated_at=timezone.now())
@@ -511,10 +506,10 @@ def do_transfer_space(space: Space, new_owner, *, actor) -> Space:
     return space
 
 
-def do_update_space(space: Space, *, actor, display_name=None, description=None) -> Space:
+def do_update_space(space: Space, *, actor: Actor, display_name=None, description=None) -> Space:
     """Change the display name or description (admins and owners)."""
     _authorize(
-        actor, "space.update", "manage_members", space,
+        actor, "space.update", "update", space,
         _("Only the space's admins and owners change its details."),
     )  # fmt: skip
     _require_state(space, EDITABLE_STATES, _("change it"))
@@ -535,7 +530,7 @@ def do_update_space(space: Space, *, actor, display_name=None, description=None)
 
 
 # --- quota ----------------------------------------------------------------------------------
-def _apply_quota(space: Space, quota: Quota, *, actor, reason: str = "") -> Space:
+def _apply_quota(space: Space, quota: Quota, *, actor: Actor, reason: str = "") -> Space:
     """Write a new quota (inside the caller's transaction) and re-apply it on commit."""
     before = Quota.of(space).as_dict()
     Space.objects.filter(pk=space.pk).update(
@@ -556,7 +551,7 @@ def _apply_quota(space: Space, quota: Quota, *, actor, reason: str = "") -> Spac
     return space
 
 
-def do_request_quota(space: Space, quota: dict, *, actor, reason: str = "") -> RequestResult:
+def do_request_quota(space: Space, quota: dict, *, actor: Actor, reason: str = "") -> RequestResult:
     """Change the quota: applied at once within the policy maximum (and, in production,
     only downwards); otherwise a quota.raise approval request (admins and owners)."""
     _authorize(
@@ -585,13 +580,12 @@ def do_request_quota(space: Space, quota: dict, *, actor, reason: str = "") -> R
             _("A quota request for this space is already waiting for approval (#%(id)s).")
             % {"id": waiting.pk}
         )
-    requester = perms.user_of(actor)
     with transaction.atomic():
         approval = _submit(
             RequestKind.QUOTA_RAISE,
             space,
             {"space_id": space.pk, "quota": wanted.as_dict()},
-            requester=requester,
+            actor=actor,
             reason=reason,
         )
     return RequestResult(space=space, applied=False, approval=approval)
@@ -611,7 +605,7 @@ def renewal_terms(space: Space) -> dict:
             "within_cap": new_expiry <= cap}  # fmt: skip
 
 
-def _extend(space: Space, days: int, *, actor, reason: str = "") -> Space:
+def _extend(space: Space, days: int, *, actor: Actor, reason: str = "") -> Space:
     now = timezone.now()
     locked = Space.objects.select_for_update().get(pk=space.pk)
     before = {"expires_at": locked.expires_at, "renewals_used": locked.renewals_used}
@@ -631,7 +625,7 @@ def _extend(space: Space, days: int, *, actor, reason: str = "") -> Space:
     return space
 
 
-def do_renew_space(space: Space, *, actor, reason: str = "") -> RequestResult:
+def do_renew_space(space: Space, *, actor: Actor, reason: str = "") -> RequestResult:
     """Extend a test space by the policy's renewal length; past the cap, ask for approval."""
     _authorize(
         actor, "space.renew", "renew", space, _("Only the space's admins and owners renew it.")
@@ -658,7 +652,7 @@ def do_renew_space(space: Space, *, actor, reason: str = "") -> RequestResult:
             RequestKind.RENEW_BEYOND_CAP,
             space,
             {"space_id": space.pk, "days": terms["days"]},
-            requester=perms.user_of(actor),
+            actor=actor,
             reason=reason,
         )
     return RequestResult(space=space, applied=False, approval=approval)

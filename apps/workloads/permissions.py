@@ -16,11 +16,10 @@ production a platform admin's blanket rights do not stand in for a membership (s
 tasks still act).
 """
 
-from apps.audit.actors import Actor
+from apps.audit.actors import is_system, person_of
 from apps.clusters.choices import PRODUCTION_ENVIRONMENTS
 from apps.spaces.choices import SpaceRole
 from apps.spaces.permissions import can as space_can
-from apps.spaces.permissions import is_system
 
 CHANGING_ROLES = frozenset({SpaceRole.DEVELOPER, SpaceRole.ADMIN, SpaceRole.OWNER})
 
@@ -33,17 +32,6 @@ CHANGE_ACTIONS = frozenset(
 )  # fmt: skip
 
 
-def _person(actor):
-    """The user behind a user or an audit Actor (None for anonymous and system actors)."""
-    if isinstance(actor, Actor):
-        if not actor.user_id:
-            return None
-        from django.contrib.auth import get_user_model
-
-        return get_user_model().objects.filter(pk=actor.user_id).first()
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 def can_view_apps(user, space) -> bool:
     return space_can(user, "view", space)
 
@@ -54,7 +42,7 @@ def can_change_apps(user, space) -> bool:
     if space.environment in PRODUCTION_ENVIRONMENTS and not is_system(user):
         from apps.spaces.models import Membership
 
-        person = _person(user)
+        person = person_of(user)
         return Membership.objects.filter(space=space, user=person, role__in=CHANGING_ROLES).exists()
     return True
 

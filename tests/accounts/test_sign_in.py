@@ -41,10 +41,11 @@ def test_repeated_failures_lock_the_account_even_with_the_right_password(client,
 @pytest.mark.parametrize(
     ("persona", "visible", "hidden"),
     [
-        ("alice", {"spaces", "workloads", "approvals"}, {"clusters", "analytics", "audit"}),
-        ("bob", {"spaces", "workloads", "approvals"}, {"clusters", "analytics", "audit"}),
+        # Employees and analysts see Clusters: its page shows them the read-only summary.
+        ("alice", {"spaces", "workloads", "approvals", "clusters"}, {"analytics", "audit"}),
+        ("bob", {"spaces", "workloads", "approvals", "clusters"}, {"analytics", "audit"}),
         ("admin_user", {"spaces", "clusters", "analytics", "audit"}, set()),
-        ("dana", {"analytics"}, {"clusters", "audit"}),
+        ("dana", {"analytics", "clusters"}, {"audit"}),
     ],
 )
 def test_navigation_follows_the_role(client, request, persona, visible, hidden):

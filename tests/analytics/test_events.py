@@ -5,6 +5,7 @@ from django.db import transaction
 
 from apps.analytics.events import emit, register_event, registered_events
 from apps.analytics.models import UsageEvent
+from apps.audit.actors import Actor
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def test_a_rolled_back_change_emits_nothing(alice):
 def test_excluded_people_emit_nothing(alice, bob):
     from apps.analytics.services import do_exclude_user
 
-    do_exclude_user(alice, actor=alice)
+    do_exclude_user(alice, actor=Actor.for_user(alice))
     assert emit("app.deployed", actor=alice, app="web") is None
     assert emit("app.deployed", actor=bob, app="web") is not None
 

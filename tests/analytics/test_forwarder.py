@@ -18,6 +18,7 @@ from apps.analytics.services import (
     do_requeue_dead_letters,
     forwarder_state,
 )
+from apps.audit.actors import Actor
 from tests.analytics.factories import push_all, request_event
 
 pytestmark = pytest.mark.django_db
@@ -141,8 +142,8 @@ def test_a_refused_batch_becomes_dead_letters_and_can_be_resent(
         from django.core.exceptions import PermissionDenied
 
         with pytest.raises(PermissionDenied):
-            do_requeue_dead_letters(actor=dana)
-        assert do_requeue_dead_letters(actor=admin_user) == 50
+            do_requeue_dead_letters(actor=Actor.for_user(dana))
+        assert do_requeue_dead_letters(actor=Actor.for_user(admin_user)) == 50
         assert do_forward_events()["sent"] == 50
         assert sorted(endpoint.received) == sorted(ids)
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from apps.analytics.choices import ForwardState
 from apps.analytics.models import AnalyticsOptOut, DailyUsage, UsageEvent
 from apps.analytics.services import do_exclude_user, do_include_user, do_purge_expired
+from apps.audit.actors import Actor
 
 pytestmark = pytest.mark.django_db
 
@@ -47,16 +48,16 @@ def test_people_may_opt_themselves_out_and_their_history_is_forgotten(alice, bob
     DailyUsage.objects.create(day=timezone.localdate(), user=alice, feature="home",
                               source="portal", requests=1)  # fmt: skip
     with pytest.raises(PermissionDenied):
-        do_exclude_user(alice, actor=bob)
-    do_exclude_user(alice, actor=alice, reason="privacy")
+        do_exclude_user(alice, actor=Actor.for_user(bob))
+    do_exclude_user(alice, actor=Actor.for_user(alice), reason="privacy")
     assert AnalyticsOptOut.objects.filter(user=alice).exists()
     assert list(UsageEvent.objects.values_list("user_id", flat=True)) == [bob.pk]
     assert not DailyUsage.objects.filter(user=alice).exists()
     assert AuditEvent.objects.filter(action="analytics.user.exclude").count() == 1
-    do_include_user(alice, actor=alice)
+    do_include_user(alice, actor=Actor.for_user(alice))
     assert not AnalyticsOptOut.objects.exists()
 
 
 def test_platform_admins_may_opt_others_out(alice, admin_user):
-    do_exclude_user(alice, actor=admin_user)
+    do_exclude_user(alice, actor=Actor.for_user(admin_user))
     assert AnalyticsOptOut.objects.filter(user=alice).exists()

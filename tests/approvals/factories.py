@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from apps.approvals.models import WorkflowDefinition, WorkflowStep
 from apps.approvals.registry import register_kind, unregister_kind
 from apps.approvals.services import do_submit_request
+from apps.audit.actors import Actor
 
 KIND = "test.thing"
 
@@ -74,7 +75,7 @@ def make_workflow(kind=KIND, *steps):
 
 def submit(requester, *, kind=KIND, size=3, reason="Need it for the release", target=None):
     return do_submit_request(
-        kind, {"size": size}, requester=requester, reason=reason, target=target
+        kind, {"size": size}, actor=Actor.for_user(requester), reason=reason, target=target
     )
 
 

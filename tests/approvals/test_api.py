@@ -9,6 +9,7 @@ from apps.approvals.choices import RequestState
 from apps.approvals.models import ApprovalRequest, WorkflowDefinition
 from apps.approvals.registry import unregister_kind
 from apps.approvals.services import do_decide
+from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from tests.approvals.factories import make_workflow, register_test_kind, submit
 from tests.conftest import api_as, make_user
@@ -158,7 +159,7 @@ def test_cancel(pending, alice, bob):
 
 def test_list_scopes_and_filters(workflow, alice, bob, charlie, admin_user):
     first, second = submit(alice), submit(charlie)
-    do_decide(first, actor=bob, approve=True)
+    do_decide(first, actor=Actor.for_user(bob), approve=True)
 
     def ids(user, **params):
         response = api_as(user).get(BASE, params)

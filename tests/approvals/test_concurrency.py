@@ -15,6 +15,7 @@ from apps.approvals.choices import RequestState
 from apps.approvals.exceptions import ApprovalConflict
 from apps.approvals.models import ApprovalRequest, Decision
 from apps.approvals.services import do_decide, do_run_handler
+from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from tests.approvals.factories import make_workflow, submit
 from tests.conftest import make_user
@@ -41,7 +42,9 @@ def test_twenty_concurrent_approvals_run_the_handler_once(
         try:
             mine = ApprovalRequest.objects.get(pk=request.pk)  # everyone sees it pending
             start.wait(timeout=30)
-            do_decide(mine, actor=user, approve=True, comment=f"ok from {user.username}")
+            do_decide(
+                mine, actor=Actor.for_user(user), approve=True, comment=f"ok from {user.username}"
+            )
             key = "approved"
         except ApprovalConflict:
             key = "conflict"

@@ -12,6 +12,7 @@ from apps.accounts.roles import Role
 from apps.approvals.choices import RequestState
 from apps.approvals.models import Notification
 from apps.approvals.services import do_decide, do_process_deadlines
+from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from tests.approvals.factories import make_workflow, submit
 
@@ -74,14 +75,17 @@ def test_the_escalation_group_may_decide(escalating, alice, bob, admin_user):
     bob.groups.remove(Group.objects.get(name="approver"))  # nobody left to decide
     do_process_deadlines(request.deadline_at)
     request.refresh_from_db()
-    assert do_decide(request, actor=admin_user, approve=True).state == RequestState.APPROVED
+    assert (
+        do_decide(request, actor=Actor.for_user(admin_user), approve=True).state
+        == RequestState.APPROVED
+    )
 
 
 def test_a_decided_request_is_left_alone(
     escalating, alice, bob, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        request = do_decide(submit(alice), actor=bob, approve=True)
+        request = do_decide(submit(alice), actor=Actor.for_user(bob), approve=True)
     assert request.remind_at is None and request.deadline_at is None
     far = timezone.now() + 30 * DAY
     assert do_process_deadlines(far) == {
@@ -102,7 +106,7 @@ def test_each_step_restarts_the_clock(handlers, alice, bob, admin_user):
         {"approvers": "approver", "deadline": DAY},
         {"approvers": "platform-admin", "deadline": 2 * DAY},
     )
-    request = do_decide(submit(alice), actor=bob, approve=True)
+    request = do_decide(submit(alice), actor=Actor.for_user(bob), approve=True)
     assert request.current_step == 1
     assert request.deadline_at == request.step_started_at + 2 * DAY
 
@@ -121,7 +125,9 @@ def test_the_task_calls_the_service(monkeypatch):
 
 
 def test_a_lost_handler_task_is_enqueued_again(workflow, handlers, alice, bob, inline_handlers):
-    request = do_decide(submit(alice), actor=bob, approve=True)  # on-commit never fires here
+    request = do_decide(
+        submit(alice), actor=Actor.for_user(bob), approve=True
+    )  # on-commit never fires here
     assert inline_handlers == [] and handlers.approved[request.pk] == 0
     soon = request.decided_at + timedelta(minutes=1)
     assert do_process_deadlines(soon)["requeued"] == 0

@@ -5,6 +5,7 @@ import pytest
 from apps.approvals.models import ApprovalRequest
 from apps.approvals.registry import unregister_kind
 from apps.approvals.services import do_decide, do_run_handler
+from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from tests.approvals.factories import (
     KIND,
@@ -41,7 +42,7 @@ def handlers():
 @pytest.fixture
 def failed_request(handlers, alice, bob):
     request = submit(alice)
-    do_decide(request, actor=bob, approve=True)
+    do_decide(request, actor=Actor.for_user(bob), approve=True)
     with pytest.raises(RuntimeError):
         do_run_handler(request.pk)
     request.refresh_from_db()

@@ -16,6 +16,7 @@ from apps.approvals.choices import RequestState
 from apps.approvals.exceptions import ApprovalConflict
 from apps.approvals.models import Decision
 from apps.approvals.services import do_cancel_request, do_decide, do_run_handler
+from apps.audit.actors import Actor
 from tests.approvals.factories import make_workflow, submit
 from tests.conftest import make_user
 
@@ -131,9 +132,14 @@ def test_engine_agrees_with_the_rules(
         try:
             with django_capture_on_commit_callbacks(execute=True):
                 if op == "cancel":
-                    do_cancel_request(request, actor=actor)
+                    do_cancel_request(request, actor=Actor.for_user(actor))
                 else:
-                    do_decide(request, actor=actor, approve=op == "approve", comment="because")
+                    do_decide(
+                        request,
+                        actor=Actor.for_user(actor),
+                        approve=op == "approve",
+                        comment="because",
+                    )
         except (PermissionDenied, ApprovalConflict) as exc:
             raised = type(exc)
         assert raised is expected, (op, index, model.state)

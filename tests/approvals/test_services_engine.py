@@ -24,6 +24,7 @@ from apps.approvals.services import (
     do_submit_request,
     do_update_definition,
 )
+from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from tests.approvals.factories import make_workflow, submit
 from tests.conftest import make_user
@@ -74,7 +75,7 @@ def test_submit_refuses_bad_input_with_field_names(workflow, alice):
         submit(alice, reason="  ")
     assert "reason" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        do_submit_request("no.such.kind", {}, requester=alice, reason="x")
+        do_submit_request("no.such.kind", {}, actor=Actor.for_user(alice), reason="x")
     assert "Unknown request kind" in exc.value.message_dict["kind"][0]
     workflow.is_active = False
     workflow.save()
@@ -90,7 +91,7 @@ def test_one_step_any_approval_runs_the_handler_once(
     request = submit(alice)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        request = do_decide(request, actor=bob, approve=True, comment="fine")
+        request = do_decide(request, actor=Actor.for_user(bob), approve=True, comment="fine")
     assert request.state == RequestState.APPROVED and request.decided_at is not None
     assert handlers.approved[request.pk] == 1 and not handlers.rejected
     request.refresh_from_db()
@@ -109,7 +110,7 @@ def test_one_step_any_approval_runs_the_handler_once(
 def test_nobody_decides_their_own_request_even_as_an_approver(workflow, bob, erin):
     request = submit(bob)
     with pytest.raises(PermissionDenied, match="your own request"):
-        do_decide(request, actor=bob, approve=True)
+        do_decide(request, actor=Actor.for_user(bob), approve=True)
     denied = events("approval.approve").get()
     assert denied.outcome == "denied" and denied.actor_name == "bob"
     assert inbox_for(bob).count() == 0 and inbox_for(erin).count() == 1
@@ -119,22 +120,22 @@ def test_only_approvers_of_the_current_step_decide(workflow, alice, charlie, adm
     request = submit(alice)
     for outsider in (charlie, admin_user):
         with pytest.raises(PermissionDenied, match="not an approver of step 1"):
-            do_decide(request, actor=outsider, approve=True)
+            do_decide(request, actor=Actor.for_user(outsider), approve=True)
     assert not Decision.objects.exists()
 
 
 def test_deciding_a_decided_request_is_a_conflict(workflow, alice, bob, erin):
     request = submit(alice)
-    do_decide(request, actor=bob, approve=True)
+    do_decide(request, actor=Actor.for_user(bob), approve=True)
     request.refresh_from_db()
     with pytest.raises(ApprovalConflict, match="already approved"):
-        do_decide(request, actor=erin, approve=True)
+        do_decide(request, actor=Actor.for_user(erin), approve=True)
     # Even a stale copy, read before the decision: the lock re-checks the state.
     stale = submit(alice)
     copy = type(stale).objects.get(pk=stale.pk)
-    do_decide(stale, actor=bob, approve=True)
+    do_decide(stale, actor=Actor.for_user(bob), approve=True)
     with pytest.raises(ApprovalConflict, match="already approved"):
-        do_decide(copy, actor=erin, approve=True)
+        do_decide(copy, actor=Actor.for_user(erin), approve=True)
     assert events("approval.approve").filter(outcome="denied").count() == 2
 
 
@@ -148,13 +149,13 @@ def test_two_steps_then_approved(handlers, alice, bob, admin_user):
     request = submit(alice)
     assert list(inbox_for(admin_user)) == [] and list(inbox_for(bob)) == [request]
     with pytest.raises(PermissionDenied):
-        do_decide(request, actor=admin_user, approve=True)
-    request = do_decide(request, actor=bob, approve=True, comment="ok for me")
+        do_decide(request, actor=Actor.for_user(admin_user), approve=True)
+    request = do_decide(request, actor=Actor.for_user(bob), approve=True, comment="ok for me")
     assert request.state == RequestState.PENDING and request.current_step == 1
     assert list(inbox_for(admin_user)) == [request] and list(inbox_for(bob)) == []
     assert Notification.objects.filter(user=admin_user, verb="submitted").exists()
     assert Notification.objects.filter(user=alice, verb="step_approved").exists()
-    request = do_decide(request, actor=admin_user, approve=True)
+    request = do_decide(request, actor=Actor.for_user(admin_user), approve=True)
     assert request.state == RequestState.APPROVED
     assert list(request.decisions.values_list("step", "approver__username")) == [
         (0, "bob"),
@@ -168,27 +169,29 @@ def test_rejection_needs_a_comment_and_ends_the_request(
     make_workflow("test.thing", {"approvers": "approver"}, {"approvers": Role.PLATFORM_ADMIN.value})
     request = submit(alice)
     with pytest.raises(ValidationError) as exc:
-        do_decide(request, actor=bob, approve=False, comment="")
+        do_decide(request, actor=Actor.for_user(bob), approve=False, comment="")
     assert "comment" in exc.value.message_dict
     with django_capture_on_commit_callbacks(execute=True):
-        request = do_decide(request, actor=bob, approve=False, comment="Use a test space")
+        request = do_decide(
+            request, actor=Actor.for_user(bob), approve=False, comment="Use a test space"
+        )
     assert request.state == RequestState.REJECTED and request.current_step == 0
     assert handlers.rejected[request.pk] == 1 and not handlers.approved
     note = Notification.objects.get(user=alice)
     assert note.verb == "rejected" and note.actor_name == "bob"
     with pytest.raises(ApprovalConflict):
-        do_decide(request, actor=admin_user, approve=True)
+        do_decide(request, actor=Actor.for_user(admin_user), approve=True)
 
 
 def test_quorum_of_two_and_one_decision_per_step(handlers, alice, bob, erin, frank):
     make_workflow("test.thing", {"approvers": "approver", "quorum": "count", "quorum_count": 2})
     request = submit(alice)
-    request = do_decide(request, actor=bob, approve=True)
+    request = do_decide(request, actor=Actor.for_user(bob), approve=True)
     assert request.state == RequestState.PENDING
     assert pending_count_for(bob) == 0 and pending_count_for(erin) == 1
     with pytest.raises(ApprovalConflict, match="already decided step 1"):
-        do_decide(request, actor=bob, approve=True)
-    request = do_decide(request, actor=erin, approve=True)
+        do_decide(request, actor=Actor.for_user(bob), approve=True)
+    request = do_decide(request, actor=Actor.for_user(erin), approve=True)
     assert request.state == RequestState.APPROVED
     assert pending_count_for(frank) == 0
 
@@ -196,9 +199,9 @@ def test_quorum_of_two_and_one_decision_per_step(handlers, alice, bob, erin, fra
 def test_quorum_all_needs_every_approver_but_the_requester(handlers, bob, erin, frank):
     make_workflow("test.thing", {"approvers": "approver", "quorum": "all"})
     request = submit(bob)  # bob is an approver himself: erin and frank must both approve
-    request = do_decide(request, actor=erin, approve=True)
+    request = do_decide(request, actor=Actor.for_user(erin), approve=True)
     assert request.state == RequestState.PENDING
-    request = do_decide(request, actor=frank, approve=True)
+    request = do_decide(request, actor=Actor.for_user(frank), approve=True)
     assert request.state == RequestState.APPROVED
 
 
@@ -207,22 +210,22 @@ def test_requester_cancels_while_pending(
 ):
     request = submit(alice)
     with pytest.raises(PermissionDenied, match="Only the requester"):
-        do_cancel_request(request, actor=bob)
+        do_cancel_request(request, actor=Actor.for_user(bob))
     with django_capture_on_commit_callbacks(execute=True):
-        request = do_cancel_request(request, actor=alice)
+        request = do_cancel_request(request, actor=Actor.for_user(alice))
     assert request.state == RequestState.CANCELLED and request.decided_at
     assert handlers.rejected[request.pk] == 1
     assert Notification.objects.filter(user=bob, verb="cancelled").exists()
     with pytest.raises(ApprovalConflict, match="already cancelled"):
-        do_cancel_request(request, actor=alice)
+        do_cancel_request(request, actor=Actor.for_user(alice))
     with pytest.raises(ApprovalConflict, match="already cancelled"):
-        do_decide(request, actor=bob, approve=True)
+        do_decide(request, actor=Actor.for_user(bob), approve=True)
     assert events("approval.cancel").filter(outcome="succeeded").count() == 1
     assert events("approval.cancel").filter(outcome="denied").count() == 2
 
 
 def test_decisions_are_append_only(workflow, alice, bob):
-    request = do_decide(submit(alice), actor=bob, approve=True, comment="yes")
+    request = do_decide(submit(alice), actor=Actor.for_user(bob), approve=True, comment="yes")
     decision = request.decisions.get()
     decision.comment = "changed"
     with pytest.raises(AppendOnlyError):
@@ -236,21 +239,25 @@ def test_decisions_are_append_only(workflow, alice, bob):
 def test_requests_keep_the_steps_they_started_with(workflow, alice, bob, admin_user):
     request = submit(alice)
     do_update_definition(
-        workflow, actor=admin_user, steps=[{"name": "Admins", "approvers": "platform-admin"}]
+        workflow,
+        actor=Actor.for_user(admin_user),
+        steps=[{"name": "Admins", "approvers": "platform-admin"}],
     )
     request.refresh_from_db()
     assert request.steps[0]["approvers"] == "approver"
-    assert do_decide(request, actor=bob, approve=True).state == RequestState.APPROVED
+    assert (
+        do_decide(request, actor=Actor.for_user(bob), approve=True).state == RequestState.APPROVED
+    )
     assert submit(alice).current_approvers == "platform-admin"
 
 
 def test_definitions_are_changed_by_platform_admins_with_known_approvers(workflow, bob, admin_user):
     with pytest.raises(PermissionDenied):
-        do_update_definition(workflow, actor=bob, name="Mine now")
+        do_update_definition(workflow, actor=Actor.for_user(bob), name="Mine now")
     with pytest.raises(ValidationError) as exc:
         do_update_definition(
             workflow,
-            actor=admin_user,
+            actor=Actor.for_user(admin_user),
             steps=[{"name": "Owners", "approvers": "test-owners", "quorum": "any"}],
         )
     assert (
@@ -260,7 +267,9 @@ def test_definitions_are_changed_by_platform_admins_with_known_approvers(workflo
     register_approver_resolver("test-owners", users=lambda request: type(bob).objects.none())
     try:
         do_update_definition(
-            workflow, actor=admin_user, steps=[{"name": "Owners", "approvers": "test-owners"}]
+            workflow,
+            actor=Actor.for_user(admin_user),
+            steps=[{"name": "Owners", "approvers": "test-owners"}],
         )
     finally:
         unregister_approver_resolver("test-owners")
@@ -279,7 +288,9 @@ def test_a_relative_approver_role_from_a_resolver(handlers, alice, bob, charlie,
     )
     try:
         make_workflow("test.thing", {"approvers": "thing-owner"})
-        request = do_submit_request("test.thing", {"size": 2}, requester=alice, reason="r")
+        request = do_submit_request(
+            "test.thing", {"size": 2}, actor=Actor.for_user(alice), reason="r"
+        )
         # The test kind's cleaned payload has no owner: until one is named, nobody decides.
         assert inbox_for(charlie).count() == 0
         type(request).objects.filter(pk=request.pk).update(payload={"size": 2, "owner": "charlie"})
@@ -288,8 +299,11 @@ def test_a_relative_approver_role_from_a_resolver(handlers, alice, bob, charlie,
         assert requests_visible_to(charlie).filter(pk=request.pk).exists()
         assert not requests_visible_to(dana).filter(pk=request.pk).exists()
         with pytest.raises(PermissionDenied):
-            do_decide(request, actor=bob, approve=True)
-        assert do_decide(request, actor=charlie, approve=True).state == RequestState.APPROVED
+            do_decide(request, actor=Actor.for_user(bob), approve=True)
+        assert (
+            do_decide(request, actor=Actor.for_user(charlie), approve=True).state
+            == RequestState.APPROVED
+        )
     finally:
         unregister_approver_resolver("thing-owner")
 
@@ -303,7 +317,7 @@ def test_visibility_and_selectors(workflow, alice, bob, charlie, admin_user, eri
     assert set(requests_visible_to(charlie)) == {other}
     assert set(requests_visible_to(bob)) == {mine, other}
     assert set(requests_visible_to(admin_user)) == {mine, other}
-    do_decide(mine, actor=bob, approve=True)
+    do_decide(mine, actor=Actor.for_user(bob), approve=True)
     # Approvers still see decided requests of their workflows; the inbox drops them.
     assert set(requests_visible_to(erin)) == {mine, other}
     assert set(inbox_for(erin)) == {other}
@@ -314,5 +328,5 @@ def test_inactive_and_removed_approvers_drop_out(workflow, alice, bob):
     request = submit(alice)
     bob.groups.remove(Group.objects.get(name="approver"))
     with pytest.raises(PermissionDenied):
-        do_decide(request, actor=bob, approve=True)
+        do_decide(request, actor=Actor.for_user(bob), approve=True)
     assert pending_count_for(bob) == 0

@@ -4,6 +4,7 @@ import pytest
 
 from apps.accounts.roles import Role
 from apps.accounts.services import do_create_token, do_set_user_roles
+from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from tests.conftest import PASSWORD, api_as
 
@@ -44,9 +45,9 @@ def test_token_create_and_revoke_through_the_api_are_recorded(alice):
 
 
 def test_role_changes_and_refusals_are_recorded(admin_user, alice, charlie):
-    do_set_user_roles(alice, {Role.EMPLOYEE, Role.APPROVER}, actor=admin_user)
+    do_set_user_roles(alice, {Role.EMPLOYEE, Role.APPROVER}, actor=Actor.for_user(admin_user))
     with pytest.raises(Exception, match="Only platform admins"):
-        do_set_user_roles(charlie, {Role.PLATFORM_ADMIN}, actor=charlie)
+        do_set_user_roles(charlie, {Role.PLATFORM_ADMIN}, actor=Actor.for_user(charlie))
 
     changed, denied = AuditEvent.objects.filter(action="user.roles.update").order_by("id")
     assert changed.changes == {"roles": {"before": ["employee"], "after": ["approver", "employee"]}}
@@ -56,7 +57,7 @@ def test_role_changes_and_refusals_are_recorded(admin_user, alice, charlie):
 
 def test_creating_a_token_for_someone_else_is_refused_and_recorded(alice, charlie):
     with pytest.raises(Exception, match="only for yourself"):
-        do_create_token(alice, "sneaky", expires_days=None, actor=charlie)
+        do_create_token(alice, "sneaky", expires_days=None, actor=Actor.for_user(charlie))
     event = AuditEvent.objects.get(action="token.create")
     assert event.outcome == "denied" and event.target_name == "alice"
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from apps.audit.actors import Actor
 from apps.audit.views import PAGE_SIZE
 from tests.audit.factories import make_event
 from tests.conftest import api_as
@@ -13,7 +14,11 @@ def test_filters_paging_and_fragment(client, admin_user, alice):
     for i in range(PAGE_SIZE + 5):
         make_event("test.bulk", target=("tests.thing", i, f"thing {i}"))
     denied = make_event(
-        "space.create", actor=alice, outcome="denied", reason="quota", space="team-a"
+        "space.create",
+        actor=Actor.for_user(alice),
+        outcome="denied",
+        reason="quota",
+        space="team-a",
     )
     client.force_login(admin_user)
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from apps.audit.actors import Actor
 from tests.audit.factories import make_event
 from tests.conftest import sign_in
 
@@ -9,11 +10,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_admin_filters_the_audit_log_and_opens_the_diff(page, admin_user, alice):
-    make_event("space.create", actor=alice, space=("team-a", "Team A"))
-    make_event("token.create", actor=alice)
+    make_event("space.create", actor=Actor.for_user(alice), space=("team-a", "Team A"))
+    make_event("token.create", actor=Actor.for_user(alice))
     target = make_event(
         "cluster.policy.update",
-        actor=admin_user,
+        actor=Actor.for_user(admin_user),
         target=("clusters.cluster", 3, "prod-east"),
         cluster=("3", "prod-east"),
         changes={

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from apps.audit.redaction import REDACTED, register_secret_fields
 from apps.audit.services import record
@@ -35,7 +36,9 @@ def test_secrets_never_appear_in_stored_changes(alice):
         "kubeconfig": {"after": "apiVersion: v1 kubeconfig"},
         "ca_bundle": {"before": None, "after": "ca-bytes"},
     }
-    event = record(alice, "cluster.update", ("tests.cluster", 1, "prod"), changes=changes)
+    event = record(
+        Actor.for_user(alice), "cluster.update", ("tests.cluster", 1, "prod"), changes=changes
+    )
 
     stored = AuditEvent.objects.get(pk=event.pk).changes
     text = json.dumps(stored)
@@ -54,5 +57,7 @@ def test_secrets_never_appear_in_stored_changes(alice):
 
 def test_registered_fields_apply_only_to_their_model(alice):
     register_secret_fields("tests.cluster", ["ca_bundle"])
-    event = record(alice, "x.update", ("tests.other", 1, "x"), changes={"ca_bundle": "public"})
+    event = record(
+        Actor.for_user(alice), "x.update", ("tests.other", 1, "x"), changes={"ca_bundle": "public"}
+    )
     assert event.changes == {"ca_bundle": "public"}

@@ -21,17 +21,17 @@ class Boom(Exception):
 @pytest.mark.smoke
 def test_recording_inside_a_transaction_that_rolls_back_leaves_no_event(alice):
     with pytest.raises(Boom), transaction.atomic():
-        record(alice, "test.rolled_back", alice)
+        record(Actor.for_user(alice), "test.rolled_back", alice)
         raise Boom
     assert not AuditEvent.objects.filter(action="test.rolled_back").exists()
 
 
 @pytest.mark.smoke
 def test_a_denied_attempt_is_recorded_although_the_change_is_refused(alice, charlie):
-    token, _raw = do_create_token(alice, "deploy", expires_days=30, actor=alice)
+    token, _raw = do_create_token(alice, "deploy", expires_days=30, actor=Actor.for_user(alice))
 
     with pytest.raises(PermissionDenied, match="only your own tokens"):
-        do_revoke_token(token, actor=charlie)
+        do_revoke_token(token, actor=Actor.for_user(charlie))
 
     token.refresh_from_db()
     assert token.revoked_at is None
@@ -45,7 +45,7 @@ def test_a_denied_attempt_is_recorded_although_the_change_is_refused(alice, char
 
 
 def test_audited_records_success_with_the_changes_in_the_same_transaction(alice):
-    with audited(alice, "test.rename", ("tests.thing", 7, "old")) as event:
+    with audited(Actor.for_user(alice), "test.rename", ("tests.thing", 7, "old")) as event:
         event.changes = {"name": {"before": "old", "after": "new"}}
         event.target = ("tests.thing", 7, "new")
     stored = AuditEvent.objects.get(action="test.rename")
@@ -58,7 +58,9 @@ def test_audited_denial_survives_and_the_body_never_runs(charlie):
     ran = []
     with (
         pytest.raises(PermissionDenied, match="Not yours"),
-        audited(charlie, "test.guarded", allowed=lambda: False, message="Not yours."),
+        audited(
+            Actor.for_user(charlie), "test.guarded", allowed=lambda: False, message="Not yours."
+        ),
     ):
         ran.append(True)
     assert ran == []
@@ -68,8 +70,11 @@ def test_audited_denial_survives_and_the_body_never_runs(charlie):
 
 @pytest.mark.django_db(transaction=True)
 def test_audited_body_failure_rolls_back_and_records_a_failure(alice):
-    with pytest.raises(ValidationError), audited(alice, "test.create_token") as event:
-        do_create_token(alice, "made inside", expires_days=None, actor=alice)
+    with (
+        pytest.raises(ValidationError),
+        audited(Actor.for_user(alice), "test.create_token") as event,
+    ):
+        do_create_token(alice, "made inside", expires_days=None, actor=Actor.for_user(alice))
         event.changes = {"name": {"before": None, "after": "x"}}
         raise ValidationError("quota exceeded")
     assert not PersonalAccessToken.objects.exists()
@@ -79,7 +84,7 @@ def test_audited_body_failure_rolls_back_and_records_a_failure(alice):
 
 
 def test_request_context_and_actors_are_captured(alice):
-    token, _raw = do_create_token(alice, "ci", expires_days=None, actor=alice)
+    token, _raw = do_create_token(alice, "ci", expires_days=None, actor=Actor.for_user(alice))
     set_request_id("req-audit-0001")
     set_client(ClientInfo(ip="10.1.2.3", user_agent="k2ctl/1.0"))
     try:
@@ -102,7 +107,7 @@ def test_request_context_and_actors_are_captured(alice):
 def test_an_api_request_made_with_a_token_is_attributed_to_the_token(alice):
     from types import SimpleNamespace
 
-    token, _raw = do_create_token(alice, "bastion", expires_days=None, actor=alice)
+    token, _raw = do_create_token(alice, "bastion", expires_days=None, actor=Actor.for_user(alice))
     actor = Actor.from_request(SimpleNamespace(user=alice, auth=token))
     assert (actor.type, actor.name, actor.detail) == (
         "token",

@@ -8,10 +8,10 @@ from tests.conftest import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EXPECTED = {
-    "alice": ["Spaces", "Apps", "Approvals"],
-    "carol": ["Spaces", "Apps", "Approvals"],
+    "alice": ["Spaces", "Apps", "Approvals", "Clusters"],
+    "carol": ["Spaces", "Apps", "Approvals", "Clusters"],
     "admin": ["Spaces", "Apps", "Approvals", "Clusters", "Analytics", "Reconciler", "Audit"],
-    "dana": ["Spaces", "Apps", "Approvals", "Analytics"],
+    "dana": ["Spaces", "Apps", "Approvals", "Clusters", "Analytics"],
 }
 
 

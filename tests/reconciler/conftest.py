@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from kubernetes import client as k8s
 
+from apps.audit.actors import Actor
 from apps.clusters.choices import Environment, Health
 from apps.clusters.kubeconfig import Credentials
 from apps.clusters.models import Cluster, ClusterPolicy
@@ -139,7 +140,7 @@ def make_app(alice):
 
     def make(space: Space, name: str = "web", replicas: int = 1, **spec) -> Any:
         app = do_create_app(space, name=name, spec=service_spec(**spec), replicas=replicas,
-                            actor=alice)  # fmt: skip
+                            actor=Actor.for_user(alice))  # fmt: skip
         AppCluster.objects.filter(app=app).update(status=ApplyStatus.APPLIED)
         return app
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from apps.audit.actors import Actor
 from apps.clusters import gateway
 
 
@@ -97,7 +98,7 @@ def make_space(owner, slug="team-a", *, environment="test", cluster=None, **kwar
     from apps.spaces.services import do_create_space
 
     result = do_create_space(
-        actor=owner, slug=slug, environment=environment,
+        actor=Actor.for_user(owner), slug=slug, environment=environment,
         cluster=cluster.name if cluster is not None else None, **kwargs,
     )  # fmt: skip
     if environment != "prod":

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.roles import Role, ensure_role_groups
+from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from apps.spaces.choices import SpaceState
 from apps.spaces.models import Space
@@ -42,8 +43,8 @@ def world(django_user_model, test_cluster):
     people["platform_admin"] = _user(django_user_model, "platform_admin", Role.PLATFORM_ADMIN)
     alpha = make_space(people["owner"], "alpha", cluster=test_cluster)
     for name in ("admin", "developer", "viewer"):
-        do_add_member(alpha, people[name], name, actor=people["owner"])
-    do_add_member(alpha, people["extra"], "viewer", actor=people["owner"])
+        do_add_member(alpha, people[name], name, actor=Actor.for_user(people["owner"]))
+    do_add_member(alpha, people["extra"], "viewer", actor=Actor.for_user(people["owner"]))
     make_space(people["other_team"], "beta", cluster=test_cluster)
     Space.objects.filter(pk=alpha.pk).update(
         state=SpaceState.ACTIVE, expires_at=timezone.now() + timezone.timedelta(days=3)

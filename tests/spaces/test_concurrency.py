@@ -11,6 +11,7 @@ from apps.accounts.roles import Role
 from apps.approvals.exceptions import ApprovalConflict
 from apps.approvals.models import ApprovalRequest
 from apps.approvals.services import do_decide
+from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from apps.spaces.choices import SpaceState
 from apps.spaces.models import Space, SpaceTransition
@@ -48,7 +49,7 @@ def test_twenty_concurrent_approvals_provision_one_namespace(
     for user in approvers:
         user.groups.add(group)
     result = do_create_space(
-        actor=requester, slug="race-shop", environment="prod", cluster="prod-1",
+        actor=Actor.for_user(requester), slug="race-shop", environment="prod", cluster="prod-1",
         reason="Black Friday",
     )  # fmt: skip
     request = result.approval
@@ -60,7 +61,7 @@ def test_twenty_concurrent_approvals_provision_one_namespace(
         try:
             mine = ApprovalRequest.objects.get(pk=request.pk)
             start.wait(timeout=30)
-            do_decide(mine, actor=user, approve=True, comment="go")
+            do_decide(mine, actor=Actor.for_user(user), approve=True, comment="go")
             key = "approved"
         except ApprovalConflict:
             key = "conflict"

@@ -4,6 +4,7 @@ members, quota usage, clusters, timeline and requests; outsiders get 404."""
 import pytest
 
 from apps.approvals.models import ApprovalRequest
+from apps.audit.actors import Actor
 from apps.spaces.models import Membership, Space
 from tests.spaces.conftest import make_space
 
@@ -77,7 +78,7 @@ def test_detail_shows_members_quota_usage_clusters_and_timeline(client, alice, b
     from apps.spaces.services import do_add_member
 
     space = make_space(alice, "detailed", cluster=clusters["test"])
-    do_add_member(space, bob, "developer", actor=alice)
+    do_add_member(space, bob, "developer", actor=Actor.for_user(alice))
     client.force_login(alice)
     page = client.get("/spaces/detailed/").content.decode()
     for needle in ('data-member="bob"', 'data-testid="space-clusters"', "test-1",
@@ -99,7 +100,7 @@ def test_outsiders_get_404_and_viewers_403_on_actions(client, alice, bob, charli
     client.force_login(charlie)
     assert client.get("/spaces/guarded/").status_code == 404
     assert client.post("/spaces/guarded/delete/").status_code == 404
-    do_add_member(space, bob, "viewer", actor=alice)
+    do_add_member(space, bob, "viewer", actor=Actor.for_user(alice))
     client.force_login(bob)
     assert client.post("/spaces/guarded/delete/").status_code == 403
     assert client.post("/spaces/guarded/members/", {"user": "charlie", "role": "viewer"}

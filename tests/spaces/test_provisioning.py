@@ -4,6 +4,7 @@ member changes update the RoleBindings, deletion removes the namespace."""
 import pytest
 from kubernetes import client
 
+from apps.audit.actors import Actor
 from apps.spaces.choices import ClusterStatus, SpaceState
 from apps.spaces.provisioning import desired_manifests, do_finish_deletion, do_provision_space
 from tests.kube_openapi import validation_errors
@@ -45,7 +46,7 @@ def test_provisioning_creates_the_objects_and_a_second_run_changes_nothing(
     space = make_space(alice, "team-a", cluster=test_cluster)
     assert space.state == SpaceState.ACTIVE
     assert space.placements.get().status == ClusterStatus.READY
-    do_add_member(space, bob, "developer", actor=alice)
+    do_add_member(space, bob, "developer", actor=Actor.for_user(alice))
     do_provision_space(space.pk)
 
     objects = _objects(sim["test"], "team-a")
@@ -76,21 +77,21 @@ def test_member_changes_update_the_role_bindings(alice, bob, dana, test_cluster,
     from apps.spaces.services import do_add_member, do_change_member_role, do_remove_member
 
     space = make_space(alice, "team-b", cluster=test_cluster)
-    member = do_add_member(space, bob, "viewer", actor=alice)
-    do_add_member(space, dana, "viewer", actor=alice)
+    member = do_add_member(space, bob, "viewer", actor=Actor.for_user(alice))
+    do_add_member(space, dana, "viewer", actor=Actor.for_user(alice))
     do_provision_space(space.pk)
     bindings = _objects(sim["test"], "team-b")["bindings"]
     assert [s.name for s in bindings["k2-viewer"].subjects] == ["bob", "dana"]
     assert bindings["k2-viewer"].role_ref.name == "view"
 
-    do_change_member_role(member, "admin", actor=alice)
+    do_change_member_role(member, "admin", actor=Actor.for_user(alice))
     do_provision_space(space.pk)
     bindings = _objects(sim["test"], "team-b")["bindings"]
     assert [s.name for s in bindings["k2-viewer"].subjects] == ["dana"]
     assert [s.name for s in bindings["k2-admin"].subjects] == ["bob"]
 
-    do_remove_member(member, actor=alice)
-    do_remove_member(space.memberships.get(user=dana), actor=alice)
+    do_remove_member(member, actor=Actor.for_user(alice))
+    do_remove_member(space.memberships.get(user=dana), actor=Actor.for_user(alice))
     do_provision_space(space.pk)
     bindings = _objects(sim["test"], "team-b")["bindings"]
     assert sorted(bindings) == ["k2-owner"]
@@ -103,7 +104,7 @@ def test_deleting_a_space_deletes_its_namespace(alice, test_cluster, sim):
 
     space = make_space(alice, "short-lived", cluster=test_cluster)
     assert namespaces(sim["test"], "short-lived") == ["short-lived"]
-    do_delete_space(space, actor=alice)
+    do_delete_space(space, actor=Actor.for_user(alice))
     deadline = time.monotonic() + 20
     while not do_finish_deletion(space.pk):
         assert time.monotonic() < deadline, "namespace still there"
@@ -167,7 +168,7 @@ def test_an_unreachable_cluster_fails_the_space_in_words_and_retry_heals_it(
     assert space.last_error == placement.error
 
     gateway.reset()
-    do_retry_space(space, actor=alice)
+    do_retry_space(space, actor=Actor.for_user(alice))
     assert do_provision_space(space.pk) == SpaceState.ACTIVE
     assert namespaces(sim["test2"], "flaky") == ["flaky"]
     assert [t.to_state for t in space.transitions.all()] == [

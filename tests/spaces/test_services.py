@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.approvals.models import ApprovalRequest
 from apps.approvals.services import do_decide, do_run_handler
+from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from apps.audit.selectors import events_visible_to
 from apps.spaces.choices import TRANSITIONS, SpaceState, can_transition
@@ -46,7 +47,7 @@ def test_transitions_are_timestamped_audited_and_refused_when_not_allowed(alice,
     space = make_space(alice, "machine", cluster=test_cluster)
     assert space.state == SpaceState.ACTIVE
     with pytest.raises(SpaceConflict), transaction.atomic():
-        _transition(space, SpaceState.PENDING_APPROVAL, actor=alice)
+        _transition(space, SpaceState.PENDING_APPROVAL, actor=Actor.for_user(alice))
     steps = list(space.transitions.values_list("from_state", "to_state"))
     assert steps == [("", "provisioning"), ("provisioning", "active")]
     assert all(t.at for t in space.transitions.all())
@@ -59,9 +60,11 @@ def test_a_stale_copy_cannot_move_the_state_twice(alice, test_cluster):
     space = make_space(alice, "stale", cluster=test_cluster)
     stale = Space.objects.get(pk=space.pk)
     with transaction.atomic():
-        _transition(space, SpaceState.DELETING, actor=alice)
+        _transition(space, SpaceState.DELETING, actor=Actor.for_user(alice))
     with pytest.raises(SpaceConflict), transaction.atomic():
-        _transition(stale, SpaceState.PROVISIONING, actor=alice)  # deleting -> provisioning
+        _transition(
+            stale, SpaceState.PROVISIONING, actor=Actor.for_user(alice)
+        )  # deleting -> provisioning
 
 
 def test_owners_see_their_space_events_in_the_audit_trail(alice, bob, test_cluster):
@@ -153,7 +156,7 @@ def test_an_unknown_cluster_and_malformed_quota_are_named(alice, test_cluster):
 
 def test_analysts_cannot_create_and_the_refusal_is_audited(dana, test_cluster):
     with pytest.raises(PermissionDenied):
-        do_create_space(actor=dana, slug="analysis", environment="test")
+        do_create_space(actor=Actor.for_user(dana), slug="analysis", environment="test")
     assert AuditEvent.objects.filter(action="space.create", outcome="denied").exists()
 
 
@@ -186,7 +189,7 @@ def test_more_than_the_policy_maximum_becomes_a_quota_raise_request(
     assert request.kind == "quota.raise" and request.state == "pending"
     assert request.payload["quota"]["cpu"] == "20"
 
-    do_decide(request, actor=admin_user, approve=True)
+    do_decide(request, actor=Actor.for_user(admin_user), approve=True)
     assert do_run_handler(request.pk)
     space = Space.objects.get(slug="greedy")
     assert (space.quota_cpu, space.quota_memory) == ("20", "40Gi")
@@ -194,16 +197,18 @@ def test_more_than_the_policy_maximum_becomes_a_quota_raise_request(
 
 def test_a_quota_change_within_the_maximum_applies_at_once(alice, test_cluster):
     space = make_space(alice, "tuned", cluster=test_cluster)
-    result = do_request_quota(space, {"cpu": "8", "pods": 80}, actor=alice)
+    result = do_request_quota(space, {"cpu": "8", "pods": 80}, actor=Actor.for_user(alice))
     assert result.applied and result.approval is None
     space.refresh_from_db()
     assert (space.quota_cpu, space.quota_pods) == ("8", 80)
     with pytest.raises(ValidationError):
-        do_request_quota(space, {"cpu": "8", "pods": 80}, actor=alice)  # nothing changes
-    result = do_request_quota(space, {"cpu": "64"}, actor=alice, reason="load test")
+        do_request_quota(
+            space, {"cpu": "8", "pods": 80}, actor=Actor.for_user(alice)
+        )  # nothing changes
+    result = do_request_quota(space, {"cpu": "64"}, actor=Actor.for_user(alice), reason="load test")
     assert not result.applied and result.approval.kind == "quota.raise"
     with pytest.raises(SpaceConflict):
-        do_request_quota(space, {"cpu": "48"}, actor=alice, reason="again")
+        do_request_quota(space, {"cpu": "48"}, actor=Actor.for_user(alice), reason="again")
 
 
 def test_the_production_flow_approved(alice, bob, admin_user, clusters, sim):
@@ -220,10 +225,10 @@ def test_the_production_flow_approved(alice, bob, admin_user, clusters, sim):
     assert request.kind == "space.create.prod" and request.payload["space_id"] == body["id"]
     assert namespaces(sim["prod"], "shop") == []
 
-    do_decide(request, actor=bob, approve=True, comment="fine")
+    do_decide(request, actor=Actor.for_user(bob), approve=True, comment="fine")
     request.refresh_from_db()
     assert request.state == "pending"  # step 2: the platform team
-    do_decide(request, actor=admin_user, approve=True)
+    do_decide(request, actor=Actor.for_user(admin_user), approve=True)
     assert do_run_handler(request.pk)
     assert not do_run_handler(request.pk)  # exactly once
     space = Space.objects.get(pk=body["id"])
@@ -235,21 +240,27 @@ def test_the_production_flow_approved(alice, bob, admin_user, clusters, sim):
 
 
 def test_the_production_flow_rejected_says_who_and_why(alice, bob, clusters, sim):
-    result = do_create_space(actor=alice, slug="risky", environment="prod", reason="try")
-    do_decide(result.approval, actor=bob, approve=False, comment="Use the staging cluster")
+    result = do_create_space(
+        actor=Actor.for_user(alice), slug="risky", environment="prod", reason="try"
+    )
+    do_decide(
+        result.approval, actor=Actor.for_user(bob), approve=False, comment="Use the staging cluster"
+    )
     do_run_handler(result.approval.pk)
     space = Space.objects.get(pk=result.space.pk)
     assert space.state == SpaceState.REJECTED
     assert space.transitions.last().message == "Rejected by bob: Use the staging cluster"
     assert namespaces(sim["prod"], "risky") == []
     # The name is free again.
-    assert do_create_space(actor=alice, slug="risky", environment="prod", reason="again")
+    assert do_create_space(
+        actor=Actor.for_user(alice), slug="risky", environment="prod", reason="again"
+    )
 
 
 def test_renewal_within_the_cap_and_past_it(alice, bob, test_cluster):
     space = make_space(alice, "renewed", cluster=test_cluster)
     first_expiry = space.expires_at
-    result = do_renew_space(space, actor=alice)
+    result = do_renew_space(space, actor=Actor.for_user(alice))
     assert result.applied
     space.refresh_from_db()
     assert space.renewals_used == 1
@@ -257,12 +268,12 @@ def test_renewal_within_the_cap_and_past_it(alice, bob, test_cluster):
     # Near the 90-day cap: the next renewal needs an approval.
     Space.objects.filter(pk=space.pk).update(created_at=timezone.now() - timedelta(days=85))
     space.refresh_from_db()
-    result = do_renew_space(space, actor=alice, reason="release week")
+    result = do_renew_space(space, actor=Actor.for_user(alice), reason="release week")
     assert not result.applied and result.approval.kind == "space.renew.beyond_cap"
     with pytest.raises(SpaceConflict):
-        do_renew_space(space, actor=alice)
+        do_renew_space(space, actor=Actor.for_user(alice))
     before = space.expires_at
-    do_decide(result.approval, actor=bob, approve=True)
+    do_decide(result.approval, actor=Actor.for_user(bob), approve=True)
     do_run_handler(result.approval.pk)
     space.refresh_from_db()
     assert space.renewals_used == 2 and space.expires_at - before == timedelta(days=7)
@@ -275,11 +286,13 @@ def test_renewal_within_the_cap_and_past_it(alice, bob, test_cluster):
 
 
 def test_production_spaces_never_expire_so_cannot_be_renewed(alice, admin_user, clusters):
-    result = do_create_space(actor=admin_user, slug="forever", environment="prod", reason="x")
+    result = do_create_space(
+        actor=Actor.for_user(admin_user), slug="forever", environment="prod", reason="x"
+    )
     Space.objects.filter(pk=result.space.pk).update(state=SpaceState.ACTIVE)
     result.space.refresh_from_db()
     with pytest.raises(SpaceConflict):
-        do_renew_space(result.space, actor=admin_user)
+        do_renew_space(result.space, actor=Actor.for_user(admin_user))
 
 
 def test_transfer_keeps_the_old_owner_as_admin(alice, bob, test_cluster):
@@ -287,7 +300,7 @@ def test_transfer_keeps_the_old_owner_as_admin(alice, bob, test_cluster):
     from apps.spaces.services import do_transfer_space
 
     space = make_space(alice, "handover", cluster=test_cluster)
-    do_transfer_space(space, bob, actor=alice)
+    do_transfer_space(space, bob, actor=Actor.for_user(alice))
     roles = dict(Membership.objects.filter(space=space).values_list("user__username", "role"))
     assert roles == {"alice": "admin", "bob": "owner"}
     assert can(bob, "delete", space) and not can(alice, "delete", space)
@@ -297,7 +310,9 @@ def test_transfer_keeps_the_old_owner_as_admin(alice, bob, test_cluster):
 def test_no_terminal_in_production(alice, admin_user, clusters):
     from apps.spaces.permissions import can
 
-    result = do_create_space(actor=alice, slug="prod-term", environment="prod", reason="x")
+    result = do_create_space(
+        actor=Actor.for_user(alice), slug="prod-term", environment="prod", reason="x"
+    )
     assert not can(alice, "terminal", result.space) and can(alice, "deploy", result.space)
     test_space = make_space(alice, "test-term", cluster=clusters["test"])
     assert can(alice, "terminal", test_space)
@@ -322,7 +337,7 @@ def test_any_sequence_of_moves_follows_the_table(alice, test_cluster):
     class Rollback(Exception):
         pass
 
-    base = do_create_space(actor=alice, slug="walker", environment="test").space
+    base = do_create_space(actor=Actor.for_user(alice), slug="walker", environment="test").space
 
     @settings(max_examples=40, deadline=None, database=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
@@ -335,7 +350,7 @@ def test_any_sequence_of_moves_follows_the_table(alice, test_cluster):
                     before = space.state
                     try:
                         with transaction.atomic():
-                            _transition(space, target, actor=alice)
+                            _transition(space, target, actor=Actor.for_user(alice))
                         assert can_transition(before, target)
                     except SpaceConflict:
                         assert not can_transition(before, target)
@@ -357,9 +372,9 @@ def test_retry_reapplies_an_active_space_whose_cluster_failed(alice, test_cluste
 
     space = make_space(alice, "half-ok", cluster=test_cluster)
     with pytest.raises(SpaceConflict):
-        do_retry_space(space, actor=alice)  # nothing failed
+        do_retry_space(space, actor=Actor.for_user(alice))  # nothing failed
     SpaceCluster.objects.filter(space=space).update(status="failed", error="Cluster test-1: x")
-    do_retry_space(space, actor=alice)
+    do_retry_space(space, actor=Actor.for_user(alice))
     assert space.state == SpaceState.ACTIVE
     assert AuditEvent.objects.filter(action="space.retry", space_id="half-ok").exists()
     assert do_provision_space(space.pk) == SpaceState.ACTIVE

@@ -4,6 +4,7 @@ bad input is a 400 naming the field, with nothing sent to any cluster."""
 import pytest
 import yaml
 
+from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from apps.spaces.choices import SpaceRole
 from apps.workloads import services
@@ -17,7 +18,9 @@ BASE = "/api/v1/apps/"
 
 @pytest.fixture
 def app(space, dev, run):
-    return run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
+    return run(
+        services.do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev)
+    )
 
 
 def test_anonymous_is_refused(api, app):
@@ -62,7 +65,7 @@ def test_production_apps_only_by_members_of_the_production_space(
     prod = make_space("prod", ("wl-prod",), members={dev: SpaceRole.DEVELOPER})
     other_dev = make_user(django_user_model, "otto")
     make_space(members={other_dev: SpaceRole.OWNER})  # otto owns a test space, not the prod one
-    run(services.do_create_app, prod, name="pay", spec=service_spec(), actor=dev)
+    run(services.do_create_app, prod, name="pay", spec=service_spec(), actor=Actor.for_user(dev))
     response = api_as(other_dev).post(
         f"{BASE}{prod.slug}/pay/scale/", {"replicas": 2}, format="json"
     )
@@ -119,7 +122,13 @@ def test_bad_create_is_400_naming_the_field(space, dev, body, field, run):
 def test_bad_weight_and_taken_clone_name(app, dev, run):
     client = api_as(dev)
     url = f"{BASE}{app.space.slug}/web/"
-    run(services.do_create_app, app.space, name="taken", spec=service_spec(), actor=dev)
+    run(
+        services.do_create_app,
+        app.space,
+        name="taken",
+        spec=service_spec(),
+        actor=Actor.for_user(dev),
+    )
     response = client.post(f"{url}clone/", {"name": "taken"}, format="json")
     assert response.status_code == 400 and "name" in response.json()["fields"]
     response = client.post(f"{url}canary/", {"weight": 120}, format="json")
@@ -192,7 +201,7 @@ def test_platform_admin_changes_test_apps_but_not_production_ones_without_member
     test_space = make_space(members={dev: SpaceRole.DEVELOPER})
     prod = make_space("prod", ("wl-prod",), members={dev: SpaceRole.DEVELOPER})
     for sp in (test_space, prod):
-        run(services.do_create_app, sp, name="web", spec=service_spec(), actor=dev)
+        run(services.do_create_app, sp, name="web", spec=service_spec(), actor=Actor.for_user(dev))
     client = api_as(admin_user)
     assert client.get(f"{BASE}{prod.slug}/web/").status_code == 200
     assert run(client.post, f"{BASE}{test_space.slug}/web/restart/").status_code == 200
@@ -205,7 +214,7 @@ def test_platform_admin_changes_test_apps_but_not_production_ones_without_member
 
 def test_clone_from_test_into_production_needs_membership_there(make_space, space, dev, run):
     prod = make_space("prod", ("wl-prod",))  # devon is not a member
-    run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
+    run(services.do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev))
     response = api_as(dev).post(
         f"{BASE}{space.slug}/web/clone/", {"name": "web", "target_space": prod.slug}, format="json"
     )
@@ -215,7 +224,7 @@ def test_clone_from_test_into_production_needs_membership_there(make_space, spac
 
 def test_canary_only_for_services(space, dev, run):
     spec = {"kind": "cronjob", "image": IMAGE, "schedule": "@daily"}
-    run(services.do_create_app, space, name="nightly", spec=spec, actor=dev)
+    run(services.do_create_app, space, name="nightly", spec=spec, actor=Actor.for_user(dev))
     response = api_as(dev).post(
         f"{BASE}{space.slug}/nightly/canary/", {"weight": 10}, format="json"
     )

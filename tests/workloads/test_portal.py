@@ -3,6 +3,7 @@ fragment, actions; refusals for viewers (403) and outsiders (404)."""
 
 import pytest
 
+from apps.audit.actors import Actor
 from apps.workloads import services
 from apps.workloads.models import App
 from tests.workloads.conftest import IMAGE, ready_pods, service_spec, wait_for
@@ -22,7 +23,7 @@ def form_data(**overrides):
 
 
 def test_list_pages(client, space, dev, run):
-    run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
+    run(services.do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev))
     client.force_login(dev)
     page = client.get("/apps/")
     assert page.status_code == 200 and b'data-app="web"' in page.content
@@ -90,7 +91,9 @@ def test_quota_error_from_the_service_lands_on_the_field(client, space, dev, run
 
 
 def test_actions_and_edit(client, sim, space, dev, run):
-    app = run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
+    app = run(
+        services.do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev)
+    )
     client.force_login(dev)
     base = f"/apps/{space.slug}/web/"
     run(client.post, f"{base}do/scale/", {"replicas": "2"})
@@ -117,7 +120,7 @@ def test_actions_and_edit(client, sim, space, dev, run):
 
 
 def test_viewer_403_and_outsider_404(client, space, dev, viewer, charlie, run):
-    run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
+    run(services.do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev))
     client.force_login(viewer)
     assert client.get(f"/apps/{space.slug}/web/").status_code == 200
     assert client.get(f"/apps/{space.slug}/new/").status_code == 403
@@ -145,10 +148,12 @@ def test_list_pages_cost_a_constant_number_of_queries(client, space, dev):
         return len(portal), len(api)
 
     # Not applied anywhere: on-commit work never runs in this test's transaction.
-    services.do_create_app(space, name="app-0", spec=service_spec(), actor=dev)
+    services.do_create_app(space, name="app-0", spec=service_spec(), actor=Actor.for_user(dev))
     few = counts()
     for i in range(1, 8):
-        services.do_create_app(space, name=f"app-{i}", spec=service_spec(), actor=dev)
+        services.do_create_app(
+            space, name=f"app-{i}", spec=service_spec(), actor=Actor.for_user(dev)
+        )
     assert counts() == few
 
 

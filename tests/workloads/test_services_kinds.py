@@ -6,6 +6,7 @@ import subprocess
 import pytest
 from kubernetes import client as k8s
 
+from apps.audit.actors import Actor
 from apps.spaces.choices import SpaceRole
 from apps.workloads import services
 from apps.workloads.choices import AppStatus
@@ -21,7 +22,7 @@ def test_stateful_app_gets_ordinal_pods(sim, space, dev, run):
     spec = service_spec(
         kind="stateful", ingress=None, storage={"size": "2Gi", "mount_path": "/var/lib/db"}
     )
-    run(services.do_create_app, space, name="db", spec=spec, replicas=2, actor=dev)
+    run(services.do_create_app, space, name="db", spec=spec, replicas=2, actor=Actor.for_user(dev))
     ns = space.namespace
     sts = apps_api(sim, "wl-test").read_namespaced_stateful_set("db", ns)
     assert sts.spec.service_name == "db-headless"
@@ -46,7 +47,7 @@ def test_job_runs_to_completion(sim, space, dev, run):
         "cpu_limit": "200m",
         "memory_limit": "256Mi",
     }
-    app = run(services.do_create_app, space, name="migrate", spec=spec, actor=dev)
+    app = run(services.do_create_app, space, name="migrate", spec=spec, actor=Actor.for_user(dev))
     batch = k8s.BatchV1Api(sim["wl-test"].api_client())
     wait_for(
         lambda: (batch.read_namespaced_job("migrate", space.namespace).status.succeeded or 0) >= 1
@@ -56,16 +57,23 @@ def test_job_runs_to_completion(sim, space, dev, run):
 
 def test_cronjob_is_scheduled_and_pause_suspends_it(sim, space, dev, run):
     spec = {"kind": "cronjob", "image": IMAGE, "schedule": "*/5 * * * *"}
-    app = run(services.do_create_app, space, name="report", spec=spec, actor=dev)
+    app = run(services.do_create_app, space, name="report", spec=spec, actor=Actor.for_user(dev))
     batch = k8s.BatchV1Api(sim["wl-test"].api_client())
     cron = batch.read_namespaced_cron_job("report", space.namespace)
     assert cron.spec.schedule == "*/5 * * * *" and cron.spec.suspend is False
-    run(services.do_pause_app, app, actor=dev)
+    run(services.do_pause_app, app, actor=Actor.for_user(dev))
     assert batch.read_namespaced_cron_job("report", space.namespace).spec.suspend is True
 
 
 def test_canary_weight_promote_and_abort(sim, space, dev, run):
-    app = run(services.do_create_app, space, name="web", spec=service_spec(), replicas=2, actor=dev)
+    app = run(
+        services.do_create_app,
+        space,
+        name="web",
+        spec=service_spec(),
+        replicas=2,
+        actor=Actor.for_user(dev),
+    )
     ns = space.namespace
     networking = k8s.NetworkingV1Api(sim["wl-test"].api_client())
     run(
@@ -73,7 +81,7 @@ def test_canary_weight_promote_and_abort(sim, space, dev, run):
         app,
         spec={"image": "harbor.k2.test/shop/web:2.0"},
         weight=20,
-        actor=dev,
+        actor=Actor.for_user(dev),
     )
     canary_ingress = networking.read_namespaced_ingress("web-canary", ns)
     assert canary_ingress.metadata.annotations["nginx.ingress.kubernetes.io/canary"] == "true"
@@ -90,11 +98,11 @@ def test_canary_weight_promote_and_abort(sim, space, dev, run):
         == "stable"
     )
 
-    run(services.do_set_canary_weight, App.objects.get(pk=app.pk), 50, actor=dev)
+    run(services.do_set_canary_weight, App.objects.get(pk=app.pk), 50, actor=Actor.for_user(dev))
     annotations = networking.read_namespaced_ingress("web-canary", ns).metadata.annotations
     assert annotations["nginx.ingress.kubernetes.io/canary-weight"] == "50"
 
-    run(services.do_promote_canary, App.objects.get(pk=app.pk), actor=dev)
+    run(services.do_promote_canary, App.objects.get(pk=app.pk), actor=Actor.for_user(dev))
     deployments = apps_api(sim, "wl-test").list_namespaced_deployment(ns).items
     assert [d.metadata.name for d in deployments] == ["web"]
     assert deployments[0].spec.template.spec.containers[0].image.endswith("web:2.0")
@@ -107,9 +115,9 @@ def test_canary_weight_promote_and_abort(sim, space, dev, run):
         app,
         spec={"image": "harbor.k2.test/shop/web:3.0"},
         weight=5,
-        actor=dev,
+        actor=Actor.for_user(dev),
     )
-    run(services.do_abort_canary, App.objects.get(pk=app.pk), actor=dev)
+    run(services.do_abort_canary, App.objects.get(pk=app.pk), actor=Actor.for_user(dev))
     deployments = apps_api(sim, "wl-test").list_namespaced_deployment(ns).items
     assert [
         (d.metadata.name, d.spec.template.spec.containers[0].image[-3:]) for d in deployments
@@ -118,8 +126,17 @@ def test_canary_weight_promote_and_abort(sim, space, dev, run):
 
 def test_clone_into_space_on_another_cluster(sim, make_space, space, dev, run):
     other = make_space(cluster_names=("wl-test2",), members={dev: SpaceRole.DEVELOPER})
-    app = run(services.do_create_app, space, name="web", spec=service_spec(), replicas=2, actor=dev)
-    clone = run(services.do_clone_app, app, target_space=other, name="web-copy", actor=dev)
+    app = run(
+        services.do_create_app,
+        space,
+        name="web",
+        spec=service_spec(),
+        replicas=2,
+        actor=Actor.for_user(dev),
+    )
+    clone = run(
+        services.do_clone_app, app, target_space=other, name="web-copy", actor=Actor.for_user(dev)
+    )
     assert clone.space == other and clone.replicas == 2
     assert clone.revision.spec == app.revision.spec and clone.revision.pk != app.revision.pk
     assert [p.cluster.name for p in clone.placements.all()] == ["wl-test2"]
@@ -131,7 +148,7 @@ def test_clone_into_space_on_another_cluster(sim, make_space, space, dev, run):
     )
     assert data == {"application.yml": "greeting: hello\n"}
     # The copy is not shared: editing the clone leaves the original alone.
-    run(services.do_edit_app, clone, spec={"config_files": []}, actor=dev)
+    run(services.do_edit_app, clone, spec={"config_files": []}, actor=Actor.for_user(dev))
     app.refresh_from_db()
     assert app.revision.spec["config_files"]
 
@@ -140,7 +157,7 @@ def test_two_clusters_with_weights_2_to_1(sim, make_space, dev, run):
     sp = make_space(cluster_names=("wl-test", "wl-test2"), members={dev: SpaceRole.DEVELOPER})
     placement = [{"cluster": "wl-test", "weight": 2}, {"cluster": "wl-test2", "weight": 1}]
     app = run(services.do_create_app, sp, name="web", spec=service_spec(), replicas=3, placement=placement,
-              actor=dev)  # fmt: skip
+              actor=Actor.for_user(dev))  # fmt: skip
     wait_for(lambda: len(ready_pods(sim, "wl-test", sp.namespace, "web")) == 2)
     wait_for(lambda: len(ready_pods(sim, "wl-test2", sp.namespace, "web")) == 1)
     status = read_status(App.objects.get(pk=app.pk), fresh=True)
@@ -151,7 +168,7 @@ def test_two_clusters_with_weights_2_to_1(sim, make_space, dev, run):
         services.do_set_placement,
         App.objects.get(pk=app.pk),
         [{"cluster": "wl-test", "weight": 1}],
-        actor=dev,
+        actor=Actor.for_user(dev),
     )
     assert not apps_api(sim, "wl-test2").list_namespaced_deployment(sp.namespace).items
     assert (
@@ -160,7 +177,9 @@ def test_two_clusters_with_weights_2_to_1(sim, make_space, dev, run):
 
 
 def test_export_yaml_applies_with_kubectl_to_an_empty_namespace(sim, space, dev, run, tmp_path):
-    app = run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
+    app = run(
+        services.do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev)
+    )
     target = "export-target"
     core_api(sim, "wl-test2").create_namespace(
         k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=target))
@@ -199,7 +218,7 @@ def test_adopt_existing_deployment(sim, space, dev, run):
             ),
         ),
     )  # fmt: skip
-    app = run(services.do_adopt_deployment, space, deployment="legacy", actor=dev)
+    app = run(services.do_adopt_deployment, space, deployment="legacy", actor=Actor.for_user(dev))
     spec = app.revision.spec
     assert spec["image"] == "harbor.k2.test/legacy/app:7" and app.replicas == 2
     assert spec["ports"][0]["port"] == 9000 and spec["env"] == [{"name": "MODE", "value": "old"}]
@@ -216,12 +235,17 @@ def test_adopt_existing_deployment(sim, space, dev, run):
 
 def test_changed_job_is_replaced_and_runs_again(sim, space, dev, run):
     spec = {"kind": "job", "image": IMAGE, "command": ["/bin/migrate"]}
-    app = run(services.do_create_app, space, name="migrate", spec=spec, actor=dev)
+    app = run(services.do_create_app, space, name="migrate", spec=spec, actor=Actor.for_user(dev))
     batch = k8s.BatchV1Api(sim["wl-test"].api_client())
     wait_for(
         lambda: (batch.read_namespaced_job("migrate", space.namespace).status.succeeded or 0) >= 1
     )
-    run(services.do_edit_app, app, spec={"image": "harbor.k2.test/shop/web:2.0"}, actor=dev)
+    run(
+        services.do_edit_app,
+        app,
+        spec={"image": "harbor.k2.test/shop/web:2.0"},
+        actor=Actor.for_user(dev),
+    )
     job = batch.read_namespaced_job("migrate", space.namespace)
     assert job.spec.template.spec.containers[0].image.endswith(":2.0")
     app.refresh_from_db()

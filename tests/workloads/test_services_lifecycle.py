@@ -4,6 +4,7 @@ restart, delete; requests follow the cluster's overcommit policy."""
 import pytest
 from kubernetes import client as k8s
 
+from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from apps.workloads import services
 from apps.workloads.choices import AppStatus
@@ -19,7 +20,9 @@ def _deployment(sim, cluster, ns, name):
 
 
 def test_create_service_app_runs_with_all_objects(sim, space, dev, run):
-    app = run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
+    app = run(
+        services.do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev)
+    )
     ns = space.namespace
     core = core_api(sim, "wl-test")
     deployment = _deployment(sim, "wl-test", ns, "web")
@@ -49,17 +52,19 @@ def test_create_service_app_runs_with_all_objects(sim, space, dev, run):
 
 
 def test_scale_pause_resume(sim, space, dev, run):
-    app = run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
-    run(services.do_scale_app, app, 3, actor=dev)
+    app = run(
+        services.do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev)
+    )
+    run(services.do_scale_app, app, 3, actor=Actor.for_user(dev))
     wait_for(lambda: len(ready_pods(sim, "wl-test", space.namespace, "web")) == 3)
 
-    run(services.do_pause_app, App.objects.get(pk=app.pk), actor=dev)
+    run(services.do_pause_app, App.objects.get(pk=app.pk), actor=Actor.for_user(dev))
     app.refresh_from_db()
     assert app.paused and app.replicas == 0 and app.paused_replicas == 3
     assert _deployment(sim, "wl-test", space.namespace, "web").spec.replicas == 0
     wait_for(lambda: not ready_pods(sim, "wl-test", space.namespace, "web"))
 
-    run(services.do_resume_app, app, actor=dev)
+    run(services.do_resume_app, app, actor=Actor.for_user(dev))
     app.refresh_from_db()
     assert not app.paused and app.replicas == 3
     wait_for(lambda: len(ready_pods(sim, "wl-test", space.namespace, "web")) == 3)
@@ -76,13 +81,21 @@ def test_scale_pause_resume(sim, space, dev, run):
 
 
 def test_config_change_rolls_pods_and_rollback_restores_image(sim, space, dev, run):
-    app = run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
+    app = run(
+        services.do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev)
+    )
     ns = space.namespace
     first = wait_for(lambda: ready_pods(sim, "wl-test", ns, "web"))
     old_pod = first[0].metadata.name
 
     files = [{"name": "application.yml", "content": "greeting: bonjour\n"}]
-    rev2 = run(services.do_edit_app, app, spec={"config_files": files}, message="French", actor=dev)
+    rev2 = run(
+        services.do_edit_app,
+        app,
+        spec={"config_files": files},
+        message="French",
+        actor=Actor.for_user(dev),
+    )
     assert rev2.number == 2
     assert (
         core_api(sim, "wl-test")
@@ -98,14 +111,14 @@ def test_config_change_rolls_pods_and_rollback_restores_image(sim, space, dev, r
         services.do_edit_app,
         App.objects.get(pk=app.pk),
         spec={"image": "harbor.k2.test/shop/web:2.0"},
-        actor=dev,
+        actor=Actor.for_user(dev),
     )
     assert (
         _deployment(sim, "wl-test", ns, "web")
         .spec.template.spec.containers[0]
         .image.endswith(":2.0")
     )
-    rev4 = run(services.do_rollback_app, App.objects.get(pk=app.pk), 1, actor=dev)
+    rev4 = run(services.do_rollback_app, App.objects.get(pk=app.pk), 1, actor=Actor.for_user(dev))
     assert rev4.number == 4 and rev4.source_number == 1 and rev4.spec["image"] == IMAGE
     assert _deployment(sim, "wl-test", ns, "web").spec.template.spec.containers[0].image == IMAGE
     wait_for(
@@ -115,8 +128,10 @@ def test_config_change_rolls_pods_and_rollback_restores_image(sim, space, dev, r
 
 
 def test_unchanged_edit_makes_no_revision(space, dev, run):
-    app = run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
-    assert run(services.do_edit_app, app, spec={}, actor=dev).number == 1
+    app = run(
+        services.do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev)
+    )
+    assert run(services.do_edit_app, app, spec={}, actor=Actor.for_user(dev)).number == 1
     assert app.revisions.count() == 1
 
 
@@ -127,7 +142,7 @@ def test_requests_follow_overcommit_policy(sim, make_space, dev, run, clusters):
     prod_space = make_space("prod", ("wl-prod",), members={dev: SpaceRole.DEVELOPER})
     for sp in (test_space, prod_space):
         run(services.do_create_app, sp, name="api", spec=service_spec(cpu_limit="1", memory_limit="2Gi"),
-            actor=dev)  # fmt: skip
+            actor=Actor.for_user(dev))  # fmt: skip
     test_res = (
         _deployment(sim, "wl-test", test_space.namespace, "api")
         .spec.template.spec.containers[0]
@@ -145,12 +160,14 @@ def test_requests_follow_overcommit_policy(sim, make_space, dev, run, clusters):
 
 
 def test_restart_and_delete(sim, space, dev, run):
-    app = run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
-    run(services.do_restart_app, app, actor=dev)
+    app = run(
+        services.do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev)
+    )
+    run(services.do_restart_app, app, actor=Actor.for_user(dev))
     template = _deployment(sim, "wl-test", space.namespace, "web").spec.template
     assert template.metadata.annotations["kubectl.kubernetes.io/restartedAt"]
 
-    run(services.do_delete_app, App.objects.get(pk=app.pk), actor=dev)
+    run(services.do_delete_app, App.objects.get(pk=app.pk), actor=Actor.for_user(dev))
     assert not App.objects.filter(pk=app.pk).exists()
     assert not apps_api(sim, "wl-test").list_namespaced_deployment(space.namespace).items
     assert (
@@ -161,13 +178,15 @@ def test_restart_and_delete(sim, space, dev, run):
 
 
 def test_audit_records_that_env_and_config_changed_but_not_their_values(space, dev, run):
-    app = run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
+    app = run(
+        services.do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev)
+    )
     secret = [{"name": "DB_URL", "value": "postgres://app:hunter2@db/app"}]
     run(
         services.do_edit_app,
         app,
         spec={"env": secret, "image": "harbor.k2.test/shop/web:9"},
-        actor=dev,
+        actor=Actor.for_user(dev),
     )
     event = AuditEvent.objects.get(action="app.edit", target_id=str(app.pk))
     assert event.changes["env"] == {"before": "[redacted]", "after": "[redacted]"}
@@ -176,7 +195,9 @@ def test_audit_records_that_env_and_config_changed_but_not_their_values(space, d
 
 
 def test_status_reports_the_last_oom_kill_and_events(sim, space, dev, run):
-    app = run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
+    app = run(
+        services.do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev)
+    )
     patch = {
         "spec": {"template": {"metadata": {"annotations": {"k2sim.io/oom-after-seconds": "0.2"}}}}
     }

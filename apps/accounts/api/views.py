@@ -12,6 +12,7 @@ from apps.accounts.api.serializers import (
 )
 from apps.accounts.models import PersonalAccessToken
 from apps.accounts.services import do_create_token, do_revoke_token
+from apps.audit.actors import Actor
 
 
 class MeView(APIView):
@@ -37,7 +38,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             request.user,
             data.validated_data["name"],
             expires_days=data.validated_data.get("expires_days"),
-            actor=request.user,
+            actor=Actor.from_request(request),
         )
         token.token = raw
         return Response(TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
@@ -45,5 +46,5 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(request=None, responses=TokenOutputSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
-        token = do_revoke_token(self.get_object(), actor=request.user)
+        token = do_revoke_token(self.get_object(), actor=Actor.from_request(request))
         return Response(TokenOutputSerializer(token).data)

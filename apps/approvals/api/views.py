@@ -40,6 +40,7 @@ from apps.approvals.services import (
     do_submit_request,
     do_update_definition,
 )
+from apps.audit.actors import Actor
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: the envelope's `fields` names the fields."),
@@ -133,7 +134,11 @@ class ApprovalRequestViewSet(
         v = data.validated_data
         target = (v["target_type"], v["target_id"], v["target_name"]) if v["target_id"] else None
         obj = do_submit_request(
-            v["kind"], v["payload"], requester=request.user, reason=v["reason"], target=target
+            v["kind"],
+            v["payload"],
+            actor=Actor.from_request(request),
+            reason=v["reason"],
+            target=target,
         )
         return self._detail(obj, status.HTTP_201_CREATED)
 
@@ -149,7 +154,10 @@ class ApprovalRequestViewSet(
         data.is_valid(raise_exception=True)
         approve = data.validated_data["verdict"] == "approve"
         obj = do_decide(
-            obj, actor=request.user, approve=approve, comment=data.validated_data["comment"]
+            obj,
+            actor=Actor.from_request(request),
+            approve=approve,
+            comment=data.validated_data["comment"],
         )
         return self._detail(obj)
 
@@ -165,13 +173,13 @@ class ApprovalRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        return self._detail(do_cancel_request(self.get_object(), actor=request.user))
+        return self._detail(do_cancel_request(self.get_object(), actor=Actor.from_request(request)))
 
     @extend_schema(request=None, responses={202: None})
     @action(detail=True, methods=["post"], url_path="retry-handler")
     def retry_handler(self, request, pk=None):
         """Platform admins: run a failed on-approved/on-rejected handler again."""
-        do_retry_handler(self.get_object(), actor=request.user)
+        do_retry_handler(self.get_object(), actor=Actor.from_request(request))
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
@@ -207,7 +215,7 @@ class WorkflowDefinitionViewSet(
         v = data.validated_data
         definition = do_update_definition(
             definition,
-            actor=request.user,
+            actor=Actor.from_request(request),
             steps=v.get("steps"),
             name=v.get("name"),
             description=v.get("description"),

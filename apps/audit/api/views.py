@@ -8,7 +8,8 @@ from rest_framework import exceptions, permissions, viewsets
 from apps.audit.api.serializers import AuditEventSerializer
 from apps.audit.choices import Outcome
 from apps.audit.filters import AuditFilterForm
-from apps.audit.selectors import can_view_audit, events_visible_to
+from apps.audit.permissions import can_view_audit
+from apps.audit.selectors import events_visible_to
 
 
 class CanViewAudit(permissions.BasePermission):

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
-from apps.audit.actors import as_actor
+from apps.audit.actors import Actor
 from apps.audit.services import authorize
 from apps.spaces.choices import SpaceState
 from apps.workloads import permissions
@@ -22,18 +22,7 @@ WRITABLE_SPACE_STATES = frozenset({SpaceState.ACTIVE, SpaceState.EXPIRING, Space
 
 
 # --- helpers -----------------------------------------------------------------------------
-def _user(actor):
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    if user is None:
-        who = as_actor(actor)
-        if who.user_id:
-            from django.contrib.auth import get_user_model
-
-            user = get_user_model().objects.filter(pk=who.user_id).first()
-    return user
-
-
-def _authorize(actor, action: str, target, space, *, allowed: bool | None = None) -> None:
+def _authorize(actor: Actor, action: str, target, space, *, allowed: bool | None = None) -> None:
     """Refuse (and audit the refusal) unless the actor may change apps of `space`."""
     ok = permissions.can_change_apps(actor, space) if allowed is None else allowed
     authorize(
@@ -189,10 +178,10 @@ def _lock(app: App) -> App:
 
 
 def _new_revision(
-    app: App, spec: dict, *, message: str, actor, source: int | None = None
+    app: App, spec: dict, *, message: str, actor: Actor, source: int | None = None
 ) -> AppRevision:
     number = (app.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
-    user = _user(actor)
+    user = actor.person
     return AppRevision.objects.create(
         app=app,
         number=number,
@@ -200,7 +189,7 @@ def _new_revision(
         spec_hash=digest(spec),
         message=(message or "")[:300],
         author=user,
-        author_name=as_actor(actor).name[:150],
+        author_name=actor.name[:150],
         source_number=source,
     )
 

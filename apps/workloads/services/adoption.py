@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from apps.audit.actors import Actor
 from apps.workloads.models import App
 from apps.workloads.services._common import (
     _authorize,
@@ -14,7 +15,12 @@ from apps.workloads.services.lifecycle import do_create_app
 
 # --- adopt -------------------------------------------------------------------------------
 def do_adopt_deployment(
-    space, *, deployment: str, name: str | None = None, cluster_name: str | None = None, actor
+    space,
+    *,
+    deployment: str,
+    name: str | None = None,
+    cluster_name: str | None = None,
+    actor: Actor,
 ) -> App:
     """Import an existing Deployment of the space's namespace into an App.
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from apps.analytics.events import emit
+from apps.audit.actors import Actor
 from apps.audit.services import record
 from apps.workloads.choices import AppKind
 from apps.workloads.models import App, AppRevision
@@ -42,7 +43,7 @@ def _clean_weight(weight) -> int:
 
 def do_start_canary(
     app: App, *, spec: Mapping | None = None, weight: int = 10, replicas: int = 1,
-    message: str = "", actor,
+    message: str = "", actor: Actor,
 ) -> AppRevision:  # fmt: skip
     """Run a new revision beside the stable one and send it `weight`% of the traffic.
 
@@ -88,7 +89,7 @@ def _require_canary(app: App) -> None:
         raise ValidationError({"canary": [_("No canary is running.")]})
 
 
-def do_set_canary_weight(app: App, weight: int, *, actor) -> App:
+def do_set_canary_weight(app: App, weight: int, *, actor: Actor) -> App:
     _authorize(actor, "canary", app, app.space)
     _check_space_writable(app.space)
     _require_canary(app)
@@ -107,7 +108,7 @@ def do_set_canary_weight(app: App, weight: int, *, actor) -> App:
     return app
 
 
-def do_promote_canary(app: App, *, actor) -> App:
+def do_promote_canary(app: App, *, actor: Actor) -> App:
     """The canary's revision becomes the stable one; the canary objects go away."""
     _authorize(actor, "canary", app, app.space)
     _check_space_writable(app.space)
@@ -126,7 +127,7 @@ def do_promote_canary(app: App, *, actor) -> App:
     return app
 
 
-def do_abort_canary(app: App, *, actor) -> App:
+def do_abort_canary(app: App, *, actor: Actor) -> App:
     """Remove the canary; the stable revision keeps all the traffic."""
     _authorize(actor, "canary", app, app.space)
     _require_canary(app)

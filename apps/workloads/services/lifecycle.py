@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.analytics.events import emit
+from apps.audit.actors import Actor
 from apps.audit.services import authorize, record
 from apps.workloads import permissions
 from apps.workloads.choices import SCALABLE_KINDS, ApplyStatus, AppStatus
@@ -29,7 +30,6 @@ from apps.workloads.services._common import (
     _not_deleting,
     _scalable,
     _spec_changes,
-    _user,
     _weights,
 )
 
@@ -44,7 +44,7 @@ def do_create_app(
     placement: list | None = None,
     description: str = "",
     message: str = "",
-    actor,
+    actor: Actor,
 ) -> App:
     """Create an app and its first revision, then apply it to its clusters.
 
@@ -77,7 +77,7 @@ def do_create_app(
         with transaction.atomic():
             app = App.objects.create(
                 space=space, name=name, kind=spec["kind"], replicas=replicas,
-                description=(description or "")[:300], created_by=_user(actor),
+                description=(description or "")[:300], created_by=actor.person,
                 status=AppStatus.DEPLOYING,
             )  # fmt: skip
             app.revision = _new_revision(app, spec, message=message or _("Created"), actor=actor)
@@ -102,7 +102,7 @@ def do_create_app(
     return app
 
 
-def do_edit_app(app: App, *, spec: Mapping, message: str = "", actor) -> AppRevision:
+def do_edit_app(app: App, *, spec: Mapping, message: str = "", actor: Actor) -> AppRevision:
     """Save a new revision (only when the spec really changed) and apply it.
 
     `spec` may be partial: its keys replace those of the current revision.
@@ -131,7 +131,7 @@ def do_edit_app(app: App, *, spec: Mapping, message: str = "", actor) -> AppRevi
 
 
 # --- deploy, scale, pause, resume, restart ----------------------------------------------
-def do_deploy_app(app: App, *, actor) -> App:
+def do_deploy_app(app: App, *, actor: Actor) -> App:
     """Apply the app's current desired state again (e.g. after a cluster was repaired)."""
     _authorize(actor, "deploy", app, app.space)
     _check_space_writable(app.space)
@@ -145,7 +145,7 @@ def do_deploy_app(app: App, *, actor) -> App:
     return app
 
 
-def do_scale_app(app: App, replicas: int, *, actor) -> App:
+def do_scale_app(app: App, replicas: int, *, actor: Actor) -> App:
     _authorize(actor, "scale", app, app.space)
     _check_space_writable(app.space)
     _not_deleting(app)
@@ -169,7 +169,7 @@ def do_scale_app(app: App, replicas: int, *, actor) -> App:
     return app
 
 
-def do_pause_app(app: App, *, actor) -> App:
+def do_pause_app(app: App, *, actor: Actor) -> App:
     """Scale to 0 (or suspend a job / cron job), remembering the replica count."""
     _authorize(actor, "pause", app, app.space)
     _check_space_writable(app.space)
@@ -188,7 +188,7 @@ def do_pause_app(app: App, *, actor) -> App:
     return app
 
 
-def do_resume_app(app: App, *, actor) -> App:
+def do_resume_app(app: App, *, actor: Actor) -> App:
     _authorize(actor, "resume", app, app.space)
     _check_space_writable(app.space)
     _not_deleting(app)
@@ -206,7 +206,7 @@ def do_resume_app(app: App, *, actor) -> App:
     return app
 
 
-def do_restart_app(app: App, *, actor) -> App:
+def do_restart_app(app: App, *, actor: Actor) -> App:
     """Roll every pod, like `kubectl rollout restart` (a restartedAt template annotation)."""
     _authorize(actor, "restart", app, app.space)
     _check_space_writable(app.space)
@@ -224,7 +224,7 @@ def do_restart_app(app: App, *, actor) -> App:
 
 
 # --- revisions -----------------------------------------------------------------------------
-def do_rollback_app(app: App, number: int, *, message: str = "", actor) -> AppRevision:
+def do_rollback_app(app: App, number: int, *, message: str = "", actor: Actor) -> AppRevision:
     """Make a new revision equal to revision `number` and apply it."""
     _authorize(actor, "rollback", app, app.space)
     _check_space_writable(app.space)
@@ -254,7 +254,7 @@ def do_rollback_app(app: App, number: int, *, message: str = "", actor) -> AppRe
 
 
 # --- delete, clone, placement --------------------------------------------------------------
-def do_delete_app(app: App, *, actor) -> App:
+def do_delete_app(app: App, *, actor: Actor) -> App:
     """Mark the app deleting; a task removes its objects from every cluster, then the row."""
     _authorize(actor, "delete", app, app.space)
     with transaction.atomic():
@@ -269,7 +269,7 @@ def do_delete_app(app: App, *, actor) -> App:
     return app
 
 
-def do_clone_app(app: App, *, target_space, name: str, message: str = "", actor) -> App:
+def do_clone_app(app: App, *, target_space, name: str, message: str = "", actor: Actor) -> App:
     """Copy an app (its current spec, replicas and config files) under a new name.
 
     Into the same space the placement is copied; into another space the clone runs on
@@ -308,7 +308,7 @@ def do_clone_app(app: App, *, target_space, name: str, message: str = "", actor)
     return clone
 
 
-def do_set_placement(app: App, placement: list, *, actor) -> App:
+def do_set_placement(app: App, placement: list, *, actor: Actor) -> App:
     """Place the app on some of its space's clusters with replica weights (e.g. 2:1)."""
     _authorize(actor, "placement", app, app.space)
     _check_space_writable(app.space)

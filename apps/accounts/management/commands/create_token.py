@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.services import do_create_token
+from apps.audit.actors import Actor
 
 
 class Command(BaseCommand):
@@ -21,7 +22,9 @@ class Command(BaseCommand):
         except get_user_model().DoesNotExist as exc:
             raise CommandError(f"No user named {username!r}.") from exc
         try:
-            _token, raw = do_create_token(user, name, expires_days=expires_days, actor=user)
+            # The operator at the shell acts (for the user); the user is the token's owner.
+            actor = Actor.cli("manage.py create_token", detail=f"for {user.get_username()}")
+            _token, raw = do_create_token(user, name, expires_days=expires_days, actor=actor)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(raw)

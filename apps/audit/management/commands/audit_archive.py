@@ -19,7 +19,7 @@ class Command(BaseCommand):
         if days < 0:
             raise CommandError("--older-than-days must be 0 or more.")
         archive = archive_old_events(
-            older_than_days=days, actor=Actor.system("manage.py audit_archive")
+            older_than_days=days, actor=Actor.cli("manage.py audit_archive")
         )
         if archive is None:
             self.stdout.write(f"no audit events older than {days} days")

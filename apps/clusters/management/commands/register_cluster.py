@@ -80,7 +80,7 @@ class Command(BaseCommand):
                 region=opts["region"], labels=labels,
                 verify_tls=not opts["insecure_skip_tls_verify"],
                 update_existing=opts["update_existing"], probe_now=True,
-                actor=Actor.system("manage.py register_cluster"),
+                actor=Actor.cli("manage.py register_cluster"),
             )  # fmt: skip
         except ValidationError as exc:
             messages = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}

@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             count = do_rotate_cluster_credentials(
-                actor=Actor.system("manage.py rotate_encryption_keys")
+                actor=Actor.cli("manage.py rotate_encryption_keys")
             )
         except DecryptionError as exc:
             raise CommandError(
