@@ -51,6 +51,10 @@ class AuditEvent(models.Model):
     target_name = models.CharField(_("target"), max_length=255, blank=True)
     space_id = models.CharField(_("space"), max_length=100, blank=True, db_index=True)
     space_name = models.CharField(_("space name"), max_length=255, blank=True)
+    # The space's primary key: who may read the event is decided by it, since a slug
+    # (space_id) is unique among live spaces only. Not hashed (added after the chain began);
+    # filled at record time, backfilled by migration 0004 where it could be resolved.
+    space_pk = models.BigIntegerField(_("space key"), null=True, blank=True, db_index=True)
     cluster_id = models.CharField(_("cluster"), max_length=100, blank=True, db_index=True)
     cluster_name = models.CharField(_("cluster name"), max_length=255, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)

@@ -77,6 +77,15 @@ def _scope(obj) -> tuple[str, str]:
     return str(obj), str(obj)
 
 
+def _scope_pk(obj) -> int | None:
+    """The primary key of a space given as a model or an (id, name, pk) tuple, else None."""
+    if isinstance(obj, models.Model):
+        return obj.pk
+    if isinstance(obj, tuple) and len(obj) > 2 and obj[2] is not None:
+        return int(obj[2])
+    return None
+
+
 def _jsonable(value):
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
@@ -114,6 +123,7 @@ def record(
         target_name=target_name,
         space_id=space_id[:100],
         space_name=space_name,
+        space_pk=_scope_pk(space),
         cluster_id=cluster_id[:100],
         cluster_name=cluster_name,
         outcome=Outcome(outcome).value,
