@@ -130,3 +130,30 @@ def test_the_migration_backfills_the_space_that_was_live_at_the_time():
     assert resolve(spaces, "shop", at(11), "spaces.space", "2") == 2  # the target names it
     assert resolve(spaces, "solo", at(1), "", "") == 3
     assert resolve(spaces, "gone", at(1), "", "") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_backfill_runs_on_the_database_and_keeps_the_chain(require_postgres, alice, bob):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from apps.audit.models import AuditEvent
+    from apps.audit.verify import verify_chain
+    from tests.analytics.factories import make_cluster
+
+    cluster = make_cluster("test-1", "test")
+    old = _owned_space("shop", alice, cluster)
+    first = make_event("space.update", space=("shop", "shop"))  # written without the key
+    type(old).objects.filter(pk=old.pk).update(state="deleted")
+    new = _owned_space("shop", bob, cluster)
+    second = make_event("space.update", space=("shop", "shop"))
+    assert AuditEvent.objects.filter(space_pk__isnull=False).count() == 0
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("audit", "0003_archive_schedule")])
+    executor.loader.build_graph()
+    executor.migrate([("audit", "0004_auditevent_space_pk")])
+
+    assert AuditEvent.objects.get(pk=first.pk).space_pk == old.pk
+    assert AuditEvent.objects.get(pk=second.pk).space_pk == new.pk
+    assert verify_chain().ok
