@@ -3,6 +3,7 @@
 import json
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,11 @@ class AuditEventQuerySet(models.QuerySet):
         deleted, _counts = models.QuerySet.delete(self)
         return deleted
 
+    def _seal(self, **chain) -> int:
+        """Set the chain fields of unsealed events (the sealer only; the PostgreSQL trigger
+        lets an UPDATE through only when it seals an unsealed event and changes nothing else)."""
+        return models.QuerySet.update(self.filter(seq__isnull=True), **chain)
+
 
 class AuditEvent(models.Model):
     """One recorded action or refused attempt; never changed once written."""
@@ -63,9 +69,14 @@ class AuditEvent(models.Model):
     request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
-    # Unique: two events naming the same predecessor would be a fork of the chain.
-    prev_hash = models.CharField(_("previous hash"), max_length=64, unique=True)
-    hash = models.CharField(_("hash"), max_length=64, unique=True)
+    # The chain: empty until the event is sealed (apps.audit.services.seal_chain), right
+    # after the transaction that recorded it commits. Unique among sealed events: two
+    # events naming the same predecessor would be a fork of the chain.
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, default="")
+    hash = models.CharField(_("hash"), max_length=64, blank=True, default="")
+    # Position in the chain (the order in which events were sealed, which is the order the
+    # chain is walked in); NULL while unsealed. Not hashed: reordering breaks prev links.
+    seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -74,6 +85,14 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prev_hash"], condition=~Q(prev_hash=""), name="audit_chain_prev_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["hash"], condition=~Q(hash=""), name="audit_chain_hash_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.outcome}"
@@ -85,6 +104,10 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         _refuse("delete")
+
+    @property
+    def is_sealed(self) -> bool:
+        return self.seq is not None
 
     @property
     def outcome_colour(self) -> str:

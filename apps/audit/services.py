@@ -36,21 +36,76 @@ def lock_chain() -> None:
 
     PostgreSQL: a transaction-level advisory lock. SQLite: the database write lock
     (settings open transactions with BEGIN IMMEDIATE) already serialises writers.
+    Only short transactions take it: the sealer's, and `record` outside any transaction.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
-def chain_head() -> str:
-    """The hash the next event links to: the last event's, or the last archive's, or genesis."""
-    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+def _head() -> tuple[str, int]:
+    """(hash, seq) of the last sealed event; else the last archive's hash (or genesis), 0."""
+    last = (
+        AuditEvent.objects.filter(seq__isnull=False)
+        .order_by("-seq")
+        .values_list("hash", "seq")
+        .first()
+    )
     if last:
-        return last
+        return last[0], last[1]
     archived = AuditArchive.objects.order_by("-last_event_id").values_list(
         "last_event_hash", flat=True
     )
-    return archived.first() or GENESIS_HASH
+    return archived.first() or GENESIS_HASH, 0
+
+
+def chain_head() -> str:
+    """The hash the next sealed event links to: the last sealed event's, or the last
+    archive's, or genesis."""
+    return _head()[0]
+
+
+def _link(event: AuditEvent, head: tuple[str, int]) -> tuple[str, int]:
+    event.prev_hash, event.seq = head[0], head[1] + 1
+    event.hash = event_hash(event)
+    return event.hash, event.seq
+
+
+def seal_pending() -> int:
+    """Link every unsealed event this transaction can see, oldest id first; the caller
+    holds the chain lock (`lock_chain`). Returns how many were sealed."""
+    head = _head()
+    sealed = 0
+    for event in AuditEvent.objects.filter(seq__isnull=True).order_by("id").iterator():
+        head = _link(event, head)
+        AuditEvent.objects.filter(pk=event.pk)._seal(
+            prev_hash=event.prev_hash, hash=event.hash, seq=event.seq
+        )
+        sealed += 1
+    return sealed
+
+
+def seal_chain() -> int:
+    """The sealer: link the committed unsealed events into the chain, in a short transaction
+    of its own under the chain lock. Runs on commit of every transaction that recorded
+    events, and every minute from beat for any an interrupted process left behind."""
+    with transaction.atomic():
+        lock_chain()
+        return seal_pending()
+
+
+def _seal_on_commit() -> None:
+    """Once per transaction: seal right after it commits (a failure is logged; beat retries)."""
+    conn = transaction.get_connection()
+    if not any(func is seal_chain for _sids, func, _robust in conn.run_on_commit):
+        transaction.on_commit(seal_chain, robust=True)
+
+
+def _outermost() -> bool:
+    """No transaction of the caller's is open (test-case transactions do not count, as for
+    `atomic(durable=True)`)."""
+    conn = transaction.get_connection()
+    return not any(not block._from_testcase for block in conn.atomic_blocks)
 
 
 def _describe(obj) -> tuple[str, str, str]:
@@ -101,11 +156,13 @@ def record(
     space=None,
     cluster=None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction if there is one.
+    """Append one event to the trail, inside the caller's transaction if there is one.
 
     Called inside a service's transaction, the event commits or rolls back with the
-    change it describes. Request id, IP and user agent come from the request context
-    (also set in Celery tasks a request started).
+    change it describes, and is linked into the hash chain (prev_hash, hash, seq) by the
+    sealer right after that commit. Outside any transaction it is linked at once. Request
+    id, IP and user agent come from the request context (also set in Celery tasks a
+    request started).
     """
     who = as_actor(actor)
     target_type, target_id, target_name = _describe(target)
@@ -133,12 +190,21 @@ def record(
         ip=client.ip or None,
         user_agent=(client.user_agent or "")[:512],
     )
-    with transaction.atomic():
-        lock_chain()
-        event.created_at = timezone.now()
-        event.prev_hash = chain_head()
-        event.hash = event_hash(event)
-        event.save(force_insert=True)
+    if _outermost():
+        # Nobody's transaction to wait for: a short one of its own, sealed at once (after
+        # any committed event still unsealed, so the chain keeps their order).
+        with transaction.atomic():
+            lock_chain()
+            seal_pending()
+            event.created_at = timezone.now()
+            _link(event, _head())
+            event.save(force_insert=True)
+        return event
+    # Inside the caller's transaction: written unsealed (no lock, so unrelated transactions
+    # do not queue behind this one), linked into the chain by the sealer once it commits.
+    event.created_at = timezone.now()
+    event.save(force_insert=True)
+    _seal_on_commit()
     return event
 
 
