@@ -75,30 +75,84 @@ def seal_pending() -> int:
     """Link every unsealed event this transaction can see, oldest id first; the caller
     holds the chain lock (`lock_chain`). Returns how many were sealed."""
     head = _head()
-    sealed = 0
-    for event in AuditEvent.objects.filter(seq__isnull=True).order_by("id").iterator():
+    events = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:SEAL_BATCH])
+    for event in events:
         head = _link(event, head)
-        AuditEvent.objects.filter(pk=event.pk)._seal(
-            prev_hash=event.prev_hash, hash=event.hash, seq=event.seq
+    if connection.vendor == "postgresql" and events:
+        _seal_in_one_update(events)
+    else:
+        for event in events:
+            AuditEvent.objects.filter(pk=event.pk)._seal(
+                prev_hash=event.prev_hash, hash=event.hash, seq=event.seq
+            )
+    if len(events) == SEAL_BATCH:  # more than a batch waiting: keep going, same lock
+        return len(events) + seal_pending()
+    return len(events)
+
+
+SEAL_BATCH = 500
+
+
+def _seal_in_one_update(events: list[AuditEvent]) -> None:
+    """One UPDATE for a batch (one round trip instead of one per event)."""
+    rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(events))
+    params = [v for e in events for v in (e.pk, e.seq, e.prev_hash, e.hash)]
+    table = AuditEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "  # noqa: S608 - placeholders only
+            f"FROM (VALUES {rows}) AS v(id, seq, prev_hash, hash) "
+            "WHERE e.id = v.id AND e.seq IS NULL",
+            params,
         )
-        sealed += 1
-    return sealed
 
 
 def seal_chain() -> int:
     """The sealer: link the committed unsealed events into the chain, in a short transaction
-    of its own under the chain lock. Runs on commit of every transaction that recorded
-    events, and every minute from beat for any an interrupted process left behind."""
+    of its own under the chain lock (waiting for it). Beat runs it every minute for events
+    an interrupted process left unsealed; retention and tests call it directly."""
     with transaction.atomic():
         lock_chain()
         return seal_pending()
 
 
+def _try_lock_chain() -> bool:
+    if connection.vendor != "postgresql":
+        return True  # SQLite: the write lock serialises
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+SEAL_ROUNDS = 5
+
+
+def seal_after_commit() -> int:
+    """Seal right after a transaction that recorded events committed, without queueing.
+
+    1. Try the chain lock; if another sealer holds it, return: that sealer looks for
+       pending events again after it released the lock, and our events, committed before
+       we tried, are among them.
+    2. Holding it, seal everything committed so far (one short transaction for a batch).
+    3. After releasing it, look again; events committed meanwhile by writers whose try
+       failed get another round (at most SEAL_ROUNDS; beat seals any rest).
+    """
+    sealed = 0
+    for _round in range(SEAL_ROUNDS):
+        with transaction.atomic():
+            if not _try_lock_chain():
+                return sealed
+            sealed += seal_pending()
+        if not AuditEvent.objects.filter(seq__isnull=True).exists():
+            break
+    return sealed
+
+
 def _seal_on_commit() -> None:
     """Once per transaction: seal right after it commits (a failure is logged; beat retries)."""
     conn = transaction.get_connection()
-    if not any(func is seal_chain for _sids, func, _robust in conn.run_on_commit):
-        transaction.on_commit(seal_chain, robust=True)
+    if not any(func is seal_after_commit for _sids, func, _robust in conn.run_on_commit):
+        transaction.on_commit(seal_after_commit, robust=True)
 
 
 def _outermost() -> bool:

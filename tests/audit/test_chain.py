@@ -100,14 +100,14 @@ def test_verify_reports_unsealed_events_and_the_sealer_links_them(
     from django.core.management import call_command
     from django.db import transaction
 
-    from apps.audit.services import seal_chain
+    from apps.audit.services import seal_after_commit
     from workers.audit import seal_chain as task
 
     record(Actor.system("tests"), "test.sealed-at-once")
     with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
         pending = record(Actor.system("tests"), "test.in-a-transaction")
         record(Actor.system("tests"), "test.in-a-transaction")
-    assert callbacks == [seal_chain]  # one sealer per transaction, run on commit
+    assert callbacks == [seal_after_commit]  # one sealer per transaction, run on commit
     assert pending.hash == "" and AuditEvent.objects.filter(seq__isnull=True).count() == 2
     report = verify_chain()
     assert report.ok and report.checked == 1 and report.unsealed == 2
