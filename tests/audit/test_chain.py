@@ -94,20 +94,16 @@ def test_an_open_transaction_that_recorded_does_not_hold_up_other_writers(requir
 
 
 @pytest.mark.django_db
-def test_verify_reports_unsealed_events_and_the_sealer_links_them(
-    django_capture_on_commit_callbacks,
-):
+def test_verify_reports_unsealed_events_and_the_sealer_links_them():
     from django.core.management import call_command
     from django.db import transaction
 
-    from apps.audit.services import seal_after_commit
     from workers.audit import seal_chain as task
 
     record(Actor.system("tests"), "test.sealed-at-once")
-    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+    with transaction.atomic():  # inside the test's transaction: never committed, so unsealed
         pending = record(Actor.system("tests"), "test.in-a-transaction")
         record(Actor.system("tests"), "test.in-a-transaction")
-    assert callbacks == [seal_after_commit]  # one sealer per transaction, run on commit
     assert pending.hash == "" and AuditEvent.objects.filter(seq__isnull=True).count() == 2
     report = verify_chain()
     assert report.ok and report.checked == 1 and report.unsealed == 2
@@ -145,3 +141,19 @@ def test_the_trigger_lets_only_the_sealing_update_through(require_postgres):
     assert AuditEvent.objects.get(pk=event.pk).reason == "" and verify_chain().ok
     with pytest.raises(DatabaseError, match="append-only"):  # sealed once, never again
         raw("UPDATE audit_auditevent SET seq = 100 WHERE id = %s", [event.pk])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_transaction_is_sealed_once_with_one_sealer(require_postgres):
+    from django.db import transaction
+
+    with transaction.atomic():
+        for i in range(3):
+            record(Actor.system("tests"), "test.batch", ("tests.thing", i, f"t{i}"))
+        queued = [func.__name__ for _sids, func, _robust in connection.run_on_commit]
+    assert queued == ["seal_after_commit"]  # one sealer per transaction, run on commit
+    events = list(AuditEvent.objects.order_by("seq"))
+    assert [e.seq is not None for e in events] == [True, True, True]
+    assert events[0].prev_hash == GENESIS_HASH
+    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
+    assert verify_chain().ok and verify_chain().unsealed == 0
