@@ -1,4 +1,5 @@
-"""Audit trail chores: archive events past the retention age (daily, from beat)."""
+"""Audit trail chores: archive events past the retention age (daily, from beat) and seal
+events whose on-commit sealing did not run (every minute)."""
 
 from celery import shared_task
 
@@ -13,3 +14,11 @@ def archive_old_events(older_than_days: int | None = None) -> int | None:
         older_than_days=older_than_days, actor=Actor.system("workers.audit.archive_old_events")
     )
     return result.pk if result else None
+
+
+@shared_task(name="workers.audit.seal_chain")
+def seal_chain() -> int:
+    """Link committed events not yet in the hash chain; return how many were sealed."""
+    from apps.audit.services import seal_chain as seal
+
+    return seal()

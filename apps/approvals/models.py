@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -173,6 +174,17 @@ class ApprovalRequest(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["state", "kind"], name="approvals_state_kind")]
+        constraints = [
+            # A request about a space names it by id in payload.space_id: one pending request
+            # of a kind per space, so a double click cannot open two (the services also lock).
+            # Payloads without space_id are not constrained (NULLs are distinct).
+            models.UniqueConstraint(
+                "kind",
+                KeyTextTransform("space_id", "payload"),
+                condition=Q(state=RequestState.PENDING),
+                name="approvals_one_pending_per_space",
+            )
+        ]
         verbose_name = _("approval request")
         verbose_name_plural = _("approval requests")
 

@@ -3,6 +3,7 @@
 import json
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,11 @@ class AuditEventQuerySet(models.QuerySet):
         deleted, _counts = models.QuerySet.delete(self)
         return deleted
 
+    def _seal(self, **chain) -> int:
+        """Set the chain fields of unsealed events (the sealer only; the PostgreSQL trigger
+        lets an UPDATE through only when it seals an unsealed event and changes nothing else)."""
+        return models.QuerySet.update(self.filter(seq__isnull=True), **chain)
+
 
 class AuditEvent(models.Model):
     """One recorded action or refused attempt; never changed once written."""
@@ -54,6 +60,10 @@ class AuditEvent(models.Model):
     target_name = models.CharField(_("target"), max_length=255, blank=True)
     space_id = models.CharField(_("space"), max_length=100, blank=True, db_index=True)
     space_name = models.CharField(_("space name"), max_length=255, blank=True)
+    # The space's primary key: who may read the event is decided by it, since a slug
+    # (space_id) is unique among live spaces only. Not hashed (added after the chain began);
+    # filled at record time, backfilled by migration 0004 where it could be resolved.
+    space_pk = models.BigIntegerField(_("space key"), null=True, blank=True, db_index=True)
     cluster_id = models.CharField(_("cluster"), max_length=100, blank=True, db_index=True)
     cluster_name = models.CharField(_("cluster name"), max_length=255, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
@@ -62,9 +72,14 @@ class AuditEvent(models.Model):
     request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
-    # Unique: two events naming the same predecessor would be a fork of the chain.
-    prev_hash = models.CharField(_("previous hash"), max_length=64, unique=True)
-    hash = models.CharField(_("hash"), max_length=64, unique=True)
+    # The chain: empty until the event is sealed (apps.audit.services.seal_chain), right
+    # after the transaction that recorded it commits. Unique among sealed events: two
+    # events naming the same predecessor would be a fork of the chain.
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, default="")
+    hash = models.CharField(_("hash"), max_length=64, blank=True, default="")
+    # Position in the chain (the order in which events were sealed, which is the order the
+    # chain is walked in); NULL while unsealed. Not hashed: reordering breaks prev links.
+    seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)
     # Which set of fields `hash` covers (apps/audit/hashing.py); events keep their version.
     hash_version = models.PositiveSmallIntegerField(_("hash version"), default=HASH_VERSION)
 
@@ -75,6 +90,14 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prev_hash"], condition=~Q(prev_hash=""), name="audit_chain_prev_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["hash"], condition=~Q(hash=""), name="audit_chain_hash_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.outcome}"
@@ -86,6 +109,10 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         _refuse("delete")
+
+    @property
+    def is_sealed(self) -> bool:
+        return self.seq is not None
 
     @property
     def outcome_colour(self) -> str:

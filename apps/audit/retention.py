@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 from apps.audit.actors import Actor
 from apps.audit.hashing import hashed_fields
 from apps.audit.models import AuditArchive, AuditEvent
-from apps.audit.services import lock_chain, record
+from apps.audit.services import lock_chain, record, seal_pending
 from apps.audit.verify import file_sha256
 
 DEFAULT_RETENTION_DAYS = 365
@@ -37,7 +37,7 @@ def archive_dir() -> Path:
 def event_to_line(event: AuditEvent) -> dict:
     line = {name: getattr(event, name) for name in hashed_fields(event.hash_version)}
     line.update(
-        id=event.pk, hash=event.hash, hash_version=event.hash_version,
+        id=event.pk, seq=event.seq, hash=event.hash, hash_version=event.hash_version,
         created_at=event.created_at.isoformat(),
     )  # fmt: skip
     return line
@@ -69,8 +69,9 @@ def archive_old_events(
 ) -> AuditArchive | None:
     """Archive and remove the events older than the retention age; None if there are none.
 
-    1. Under the chain lock, take the oldest events up to the newest one older than the
-       cutoff (a contiguous prefix of the chain, so the kept part still links to it).
+    1. Under the chain lock, seal what is committed but unsealed, then take the oldest
+       sealed events up to the newest one older than the cutoff, in chain order (a
+       contiguous prefix of the chain, so the kept part still links to it).
     2. Write them to a temporary file, then rename it; record its SHA-256.
     3. Delete them with the retention switch on, and record the cut as an event of its
        own ("audit.archive"); the transaction commits all of it together.
@@ -83,16 +84,17 @@ def archive_old_events(
     try:
         with transaction.atomic():
             lock_chain()
-            last_id = (
-                AuditEvent.objects.filter(created_at__lt=cutoff)
-                .order_by("-id")
-                .values_list("id", flat=True)
+            seal_pending()
+            last_seq = (
+                AuditEvent.objects.filter(created_at__lt=cutoff, seq__isnull=False)
+                .order_by("-seq")
+                .values_list("seq", flat=True)
                 .first()
             )
-            if last_id is None:
+            if last_seq is None:
                 return None
-            events = AuditEvent.objects.filter(id__lte=last_id).order_by("id")
-            first = events.first()
+            events = AuditEvent.objects.filter(seq__lte=last_seq).order_by("seq")
+            first, last_id = events.first(), events.last().pk
             stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
             path = directory / f"audit-{first.pk:012d}-{last_id:012d}-{stamp}.jsonl.gz"
             partial = path.with_suffix(".partial")
@@ -115,7 +117,7 @@ def archive_old_events(
                 last_event_hash=last.hash,
             )
             with _retention_switch():
-                AuditEvent.objects.filter(id__lte=last_id)._delete_for_retention()
+                AuditEvent.objects.filter(seq__lte=last_seq)._delete_for_retention()
             record(
                 actor or Actor.system("audit.retention"),
                 "audit.archive",
@@ -128,6 +130,7 @@ def archive_old_events(
                 },
                 reason=f"older than {days} days",
             )
+            seal_pending()  # the cut's own event, under the lock this transaction holds
     except BaseException:
         for leftover in (path, path and path.with_suffix(".partial")):
             if leftover and leftover.exists():

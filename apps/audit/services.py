@@ -36,21 +36,137 @@ def lock_chain() -> None:
 
     PostgreSQL: a transaction-level advisory lock. SQLite: the database write lock
     (settings open transactions with BEGIN IMMEDIATE) already serialises writers.
+    Only short transactions take it: the sealer's, and `record` outside any transaction.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
-def chain_head() -> str:
-    """The hash the next event links to: the last event's, or the last archive's, or genesis."""
-    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+def _head() -> tuple[str, int]:
+    """(hash, seq) of the last sealed event; else the last archive's hash (or genesis), 0."""
+    last = (
+        AuditEvent.objects.filter(seq__isnull=False)
+        .order_by("-seq")
+        .values_list("hash", "seq")
+        .first()
+    )
     if last:
-        return last
+        return last[0], last[1]
     archived = AuditArchive.objects.order_by("-last_event_id").values_list(
         "last_event_hash", flat=True
     )
-    return archived.first() or GENESIS_HASH
+    return archived.first() or GENESIS_HASH, 0
+
+
+def chain_head() -> str:
+    """The hash the next sealed event links to: the last sealed event's, or the last
+    archive's, or genesis."""
+    return _head()[0]
+
+
+def _link(event: AuditEvent, head: tuple[str, int]) -> tuple[str, int]:
+    event.prev_hash, event.seq = head[0], head[1] + 1
+    event.hash = event_hash(event)
+    return event.hash, event.seq
+
+
+def seal_pending() -> int:
+    """Link every unsealed event this transaction can see, oldest id first; the caller
+    holds the chain lock (`lock_chain`). Returns how many were sealed."""
+    head = _head()
+    events = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:SEAL_BATCH])
+    for event in events:
+        head = _link(event, head)
+    if connection.vendor == "postgresql" and events:
+        _seal_in_one_update(events)
+    else:
+        for event in events:
+            AuditEvent.objects.filter(pk=event.pk)._seal(
+                prev_hash=event.prev_hash, hash=event.hash, seq=event.seq
+            )
+    if len(events) == SEAL_BATCH:  # more than a batch waiting: keep going, same lock
+        return len(events) + seal_pending()
+    return len(events)
+
+
+SEAL_BATCH = 500
+
+
+def _seal_in_one_update(events: list[AuditEvent]) -> None:
+    """One UPDATE for a batch (one round trip instead of one per event)."""
+    rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(events))
+    params = [v for e in events for v in (e.pk, e.seq, e.prev_hash, e.hash)]
+    table = AuditEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "  # noqa: S608 - placeholders only
+            f"FROM (VALUES {rows}) AS v(id, seq, prev_hash, hash) "
+            "WHERE e.id = v.id AND e.seq IS NULL",
+            params,
+        )
+
+
+def seal_chain() -> int:
+    """The sealer: link the committed unsealed events into the chain, in a short transaction
+    of its own under the chain lock (waiting for it). Beat runs it every minute for events
+    an interrupted process left unsealed; retention and tests call it directly."""
+    with transaction.atomic():
+        lock_chain()
+        return seal_pending()
+
+
+def _try_lock_chain() -> bool:
+    if connection.vendor != "postgresql":
+        return True  # SQLite: the write lock serialises
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        row = cursor.fetchone()
+        return bool(row and row[0])
+
+
+SEAL_ROUNDS = 5
+
+
+def seal_after_commit() -> int:
+    """Seal right after a transaction that recorded events committed, without queueing.
+
+    1. Try the chain lock; if another sealer holds it, return: that sealer looks for
+       pending events again after it released the lock, and our events, committed before
+       we tried, are among them.
+    2. Holding it, seal everything committed so far (one short transaction for a batch).
+    3. After releasing it, look again; events committed meanwhile by writers whose try
+       failed get another round (at most SEAL_ROUNDS; beat seals any rest).
+    """
+    sealed = 0
+    for _round in range(SEAL_ROUNDS):
+        with transaction.atomic():
+            if not _try_lock_chain():
+                return sealed
+            sealed += seal_pending()
+        if not AuditEvent.objects.filter(seq__isnull=True).exists():
+            break
+    return sealed
+
+
+def _seal_on_commit() -> None:
+    """Once per transaction: seal right after it commits (a failure is logged; beat retries).
+
+    Not inside a test case's transaction, which never commits: there the sealer would
+    only show up among the on-commit work a test counts (`seal_chain` seals on demand).
+    """
+    conn = transaction.get_connection()
+    if any(getattr(block, "_from_testcase", False) for block in conn.atomic_blocks):
+        return
+    if not any(func is seal_after_commit for _sids, func, _robust in conn.run_on_commit):
+        transaction.on_commit(seal_after_commit, robust=True)
+
+
+def _outermost() -> bool:
+    """No transaction of the caller's is open (test-case transactions do not count, as for
+    `atomic(durable=True)`)."""
+    conn = transaction.get_connection()
+    return not any(not getattr(block, "_from_testcase", False) for block in conn.atomic_blocks)
 
 
 def _describe(obj) -> tuple[str, str, str]:
@@ -77,6 +193,15 @@ def _scope(obj) -> tuple[str, str]:
     return str(obj), str(obj)
 
 
+def _scope_pk(obj) -> int | None:
+    """The primary key of a space given as a model or an (id, name, pk) tuple, else None."""
+    if isinstance(obj, models.Model):
+        return obj.pk
+    if isinstance(obj, tuple) and len(obj) > 2 and obj[2] is not None:
+        return int(obj[2])
+    return None
+
+
 def _jsonable(value):
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
@@ -92,11 +217,13 @@ def record(
     space=None,
     cluster=None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction if there is one.
+    """Append one event to the trail, inside the caller's transaction if there is one.
 
     Called inside a service's transaction, the event commits or rolls back with the
-    change it describes. Request id, IP and user agent come from the request context
-    (also set in Celery tasks a request started).
+    change it describes, and is linked into the hash chain (prev_hash, hash, seq) by the
+    sealer right after that commit. Outside any transaction it is linked at once. Request
+    id, IP and user agent come from the request context (also set in Celery tasks a
+    request started).
     """
     who = require_actor(actor)
     target_type, target_id, target_name = _describe(target)
@@ -116,6 +243,7 @@ def record(
         target_name=target_name,
         space_id=space_id[:100],
         space_name=space_name,
+        space_pk=_scope_pk(space),
         cluster_id=cluster_id[:100],
         cluster_name=cluster_name,
         outcome=Outcome(outcome).value,
@@ -125,12 +253,21 @@ def record(
         ip=client.ip or None,
         user_agent=(client.user_agent or "")[:512],
     )
-    with transaction.atomic():
-        lock_chain()
-        event.created_at = timezone.now()
-        event.prev_hash = chain_head()
-        event.hash = event_hash(event)
-        event.save(force_insert=True)
+    if _outermost():
+        # Nobody's transaction to wait for: a short one of its own, sealed at once (after
+        # any committed event still unsealed, so the chain keeps their order).
+        with transaction.atomic():
+            lock_chain()
+            seal_pending()
+            event.created_at = timezone.now()
+            _link(event, _head())
+            event.save(force_insert=True)
+        return event
+    # Inside the caller's transaction: written unsealed (no lock, so unrelated transactions
+    # do not queue behind this one), linked into the chain by the sealer once it commits.
+    event.created_at = timezone.now()
+    event.save(force_insert=True)
+    _seal_on_commit()
     return event
 
 

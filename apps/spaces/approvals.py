@@ -174,11 +174,11 @@ def requests_of_owned_spaces(user) -> Q:
     return Q(payload__space_id__in=owned) if owned else Q(pk__in=[])
 
 
-def owned_space_slugs(user) -> list[str]:
-    """Audit scope: the spaces whose events `user` may read (the ones they own)."""
+def owned_space_ids(user) -> list[int]:
+    """Audit scope: the spaces whose events `user` may read (the ones they own), by id."""
     return list(
         Space.objects.filter(memberships__user=user, memberships__role=SpaceRole.OWNER)
-        .values_list("slug", flat=True)
+        .values_list("pk", flat=True)
         .distinct()
     )
 
@@ -204,4 +204,4 @@ def register() -> None:
     register_approver_resolver(
         "space-owners", users=space_owners, requests_for=requests_of_owned_spaces
     )
-    register_space_scope(owned_space_slugs)
+    register_space_scope(owned_space_ids)

@@ -419,14 +419,22 @@ def do_change_member_role(membership: Membership, role: str, *, actor: Actor) ->
     )  # fmt: skip
     _require_state(space, EDITABLE_STATES, _("change its members"))
     role = _clean_role(role)
-    if membership.role == SpaceRole.OWNER:
-        raise ValidationError(
-            {"role": [_("The owner's role changes only by transferring the space.")]}
-        )
-    if membership.role == role:
-        return membership
     with transaction.atomic():
-        before = membership.role
+        # The space row first (as a transfer locks it), then the membership: a transfer or
+        # another role change in flight is waited for, and the checks below see its result.
+        locked_space = Space.objects.select_for_update().get(pk=space.pk)
+        _require_state(locked_space, EDITABLE_STATES, _("change its members"))
+        locked = Membership.objects.select_for_update().filter(pk=membership.pk).first()
+        if locked is None:
+            raise SpaceConflict()
+        if locked.role == SpaceRole.OWNER:
+            raise ValidationError(
+                {"role": [_("The owner's role changes only by transferring the space.")]}
+            )
+        if locked.role == role:
+            membership.role = role
+            return membership
+        before = locked.role
         Membership.objects.filter(pk=membership.pk).update(role=role, updated_at=timezone.now())
         membership.role = role
         perms.grant_role(space, membership.user, role)
@@ -514,12 +522,18 @@ def do_update_space(space: Space, *, actor: Actor, display_name=None, descriptio
     )  # fmt: skip
     _require_state(space, EDITABLE_STATES, _("change it"))
     with transaction.atomic():
-        before = {"display_name": space.display_name, "description": space.description}
+        # Locked and re-read: a concurrent edit of the other field is kept, not overwritten
+        # with the value this caller read earlier, and `before` is what was really there.
+        locked = Space.objects.select_for_update().get(pk=space.pk)
+        _require_state(locked, EDITABLE_STATES, _("change it"))
+        before = {"display_name": locked.display_name, "description": locked.description}
         if display_name is not None:
-            space.display_name = clean_text(display_name, "display_name", 100)
+            locked.display_name = clean_text(display_name, "display_name", 100)
         if description is not None:
-            space.description = clean_text(description, "description", 2000)
-        space.save(update_fields=["display_name", "description", "updated_at"])
+            locked.description = clean_text(description, "description", 2000)
+        locked.save(update_fields=["display_name", "description", "updated_at"])
+        space.display_name, space.description = locked.display_name, locked.description
+        space.updated_at = locked.updated_at
         after = {"display_name": space.display_name, "description": space.description}
         record(
             actor, "space.update", space, changes=diff(before, after),
@@ -574,19 +588,29 @@ def do_request_quota(space: Space, quota: dict, *, actor: Actor, reason: str = "
         with transaction.atomic():
             _apply_quota(space, wanted, actor=actor, reason=reason)
         return RequestResult(space=space, applied=True)
-    waiting = pending_request(space, RequestKind.QUOTA_RAISE)
+    # Check and submit under the space's row lock, so a double click waits for the first
+    # request and is refused; the partial unique constraint on pending requests
+    # (approvals_one_pending_per_space) is the backstop for writers that do not lock.
+    try:
+        with transaction.atomic():
+            Space.objects.select_for_update().get(pk=space.pk)
+            waiting = pending_request(space, RequestKind.QUOTA_RAISE)
+            if waiting is None:
+                approval = _submit(
+                    RequestKind.QUOTA_RAISE,
+                    space,
+                    {"space_id": space.pk, "quota": wanted.as_dict()},
+                    actor=actor,
+                    reason=reason,
+                )
+    except IntegrityError:
+        waiting = pending_request(space, RequestKind.QUOTA_RAISE)
+        if waiting is None:
+            raise
     if waiting is not None:
         raise SpaceConflict(
             _("A quota request for this space is already waiting for approval (#%(id)s).")
             % {"id": waiting.pk}
-        )
-    with transaction.atomic():
-        approval = _submit(
-            RequestKind.QUOTA_RAISE,
-            space,
-            {"space_id": space.pk, "quota": wanted.as_dict()},
-            actor=actor,
-            reason=reason,
         )
     return RequestResult(space=space, applied=False, approval=approval)
 
@@ -638,22 +662,30 @@ def do_renew_space(space: Space, *, actor: Actor, reason: str = "") -> RequestRe
         with transaction.atomic():
             _extend(space, terms["days"], actor=actor, reason=reason)
         return RequestResult(space=space, applied=True)
-    waiting = pending_request(space, RequestKind.RENEW_BEYOND_CAP)
+    reason = (reason or "").strip() or _(
+        "Keep test space %(space)s beyond its %(cap)s-day cap."
+    ) % {"space": space.slug, "cap": terms["cap_days"]}
+    # As for quota requests: under the space's row lock, with the unique constraint behind it.
+    try:
+        with transaction.atomic():
+            Space.objects.select_for_update().get(pk=space.pk)
+            waiting = pending_request(space, RequestKind.RENEW_BEYOND_CAP)
+            if waiting is None:
+                approval = _submit(
+                    RequestKind.RENEW_BEYOND_CAP,
+                    space,
+                    {"space_id": space.pk, "days": terms["days"]},
+                    actor=actor,
+                    reason=reason,
+                )
+    except IntegrityError:
+        waiting = pending_request(space, RequestKind.RENEW_BEYOND_CAP)
+        if waiting is None:
+            raise
     if waiting is not None:
         raise SpaceConflict(
             _("A renewal request for this space is already waiting for approval (#%(id)s).")
             % {"id": waiting.pk}
-        )
-    reason = (reason or "").strip() or _(
-        "Keep test space %(space)s beyond its %(cap)s-day cap."
-    ) % {"space": space.slug, "cap": terms["cap_days"]}
-    with transaction.atomic():
-        approval = _submit(
-            RequestKind.RENEW_BEYOND_CAP,
-            space,
-            {"space_id": space.pk, "days": terms["days"]},
-            actor=actor,
-            reason=reason,
         )
     return RequestResult(space=space, applied=False, approval=approval)
 

@@ -13,8 +13,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def events():
     return {
-        "mine": make_event("space.update", space=("team-a", "Team A"), changes={"q": {"after": 1}}),
-        "other": make_event("space.update", space=("team-b", "Team B")),
+        "mine": make_event(
+            "space.update", space=("team-a", "Team A", 101), changes={"q": {"after": 1}}
+        ),
+        "other": make_event("space.update", space=("team-b", "Team B", 102)),
         "global": make_event("cluster.create"),
     }
 
@@ -22,7 +24,7 @@ def events():
 @pytest.fixture
 def alice_owns_team_a(alice):
     def scope(user):
-        return ["team-a"] if user.pk == alice.pk else []
+        return [101] if user.pk == alice.pk else []
 
     register_space_scope(scope)
     yield
@@ -77,3 +79,81 @@ def test_a_space_owner_sees_only_their_space(client, alice, alice_owns_team_a, e
     assert api.get(f"/api/v1/audit/events/{other.pk}/").status_code == 404
     # A filter naming another space cannot widen the scope.
     assert api.get("/api/v1/audit/events/?space=team-b").json()["results"] == []
+
+
+def _owned_space(slug, owner, cluster, **extra):
+    from apps.spaces.models import Membership
+    from tests.analytics.factories import make_space
+
+    space = make_space(slug, "test", cluster, owner, **extra)
+    Membership.objects.create(space=space, user=owner, role="owner")
+    return space
+
+
+def test_the_owner_of_a_recreated_space_does_not_read_the_deleted_spaces_events(alice, bob):
+    """Slugs are unique among live spaces only: scope is the space's id, not its name."""
+    from tests.analytics.factories import make_cluster
+
+    cluster = make_cluster("test-1", "test")
+    old = _owned_space("shop", alice, cluster)
+    alices = make_event("space.update", space=old, changes={"secret_plan": {"after": "x"}})
+    type(old).objects.filter(pk=old.pk).update(state="deleted")
+    new = _owned_space("shop", bob, cluster)
+    bobs = make_event("space.update", space=new)
+
+    assert (alices.space_id, bobs.space_id) == ("shop", "shop")  # the same name
+    assert [r["id"] for r in api_as(bob).get("/api/v1/audit/events/").json()["results"]] == [
+        bobs.pk
+    ]
+    assert api_as(bob).get(f"/api/v1/audit/events/{alices.pk}/").status_code == 404
+    # Alice still owns the deleted space: she reads its history, not the new space's.
+    assert [r["id"] for r in api_as(alice).get("/api/v1/audit/events/").json()["results"]] == [
+        alices.pk
+    ]
+
+
+def test_the_migration_backfills_the_space_that_was_live_at_the_time():
+    """Migration 0004 names old events' spaces by id: the target itself, the only space of
+    that slug, or the one live when the event was written; otherwise none (admins only)."""
+    from datetime import UTC, datetime
+    from importlib import import_module
+
+    resolve = import_module("apps.audit.migrations.0004_auditevent_space_pk")._resolve
+
+    def at(day):
+        return datetime(2026, 1, day, tzinfo=UTC)
+
+    spaces = {"shop": [(1, at(1), at(10)), (2, at(12), None)], "solo": [(3, at(5), None)]}
+    assert resolve(spaces, "shop", at(5), "", "") == 1
+    assert resolve(spaces, "shop", at(15), "", "") == 2
+    assert resolve(spaces, "shop", at(11), "", "") is None  # between the two: unknown
+    assert resolve(spaces, "shop", at(11), "spaces.space", "2") == 2  # the target names it
+    assert resolve(spaces, "solo", at(1), "", "") == 3
+    assert resolve(spaces, "gone", at(1), "", "") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_backfill_runs_on_the_database_and_keeps_the_chain(require_postgres, alice, bob):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from apps.audit.models import AuditEvent
+    from apps.audit.verify import verify_chain
+    from tests.analytics.factories import make_cluster
+
+    cluster = make_cluster("test-1", "test")
+    old = _owned_space("shop", alice, cluster)
+    first = make_event("space.update", space=("shop", "shop"))  # written without the key
+    type(old).objects.filter(pk=old.pk).update(state="deleted")
+    new = _owned_space("shop", bob, cluster)
+    second = make_event("space.update", space=("shop", "shop"))
+    assert AuditEvent.objects.filter(space_pk__isnull=False).count() == 0
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("audit", "0003_archive_schedule")])
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert AuditEvent.objects.get(pk=first.pk).space_pk == old.pk
+    assert AuditEvent.objects.get(pk=second.pk).space_pk == new.pk
+    assert verify_chain().ok

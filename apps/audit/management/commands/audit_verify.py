@@ -24,3 +24,10 @@ class Command(BaseCommand):
                 f"audit chain intact: {report.checked} events, {report.archives} archives"
             )
         )
+        if report.unsealed:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{report.unsealed} committed events are not sealed into the chain yet "
+                    "(the sealer runs on commit and every minute from beat)"
+                )
+            )
