@@ -90,15 +90,14 @@ def test_events_of_both_hash_versions_verify_and_the_new_fields_are_covered(alic
     """Events written before the channel existed keep version 1 and still verify."""
     from django.utils import timezone
 
-    from apps.audit.services import chain_head
+    from apps.audit.services import seal_chain
 
     old = AuditEvent(
         created_at=timezone.now(), actor_type="user", actor_user_id=alice.pk,
         actor_name="alice", action="test.before", outcome="succeeded", hash_version=1,
-        prev_hash=chain_head(),
     )  # fmt: skip
-    old.hash = event_hash(old)
     old.save(force_insert=True)
+    seal_chain()  # linked with the version 1 fields it was written with
     token, _raw = do_create_token(alice, "ci", expires_days=None, actor=Actor.for_user(alice))
     new = record(Actor.for_token(token), "test.after")
     assert new.hash_version == HASH_VERSION == 2 and new.prev_hash == _only("token.create").hash
