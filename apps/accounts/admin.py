@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 
 from apps.accounts.roles import Role
 from apps.accounts.services import do_set_user_roles
+from apps.audit.actors import Actor
 from apps.audit.services import diff, record
 
 User = get_user_model()
@@ -49,14 +50,14 @@ class AuditedUserAdmin(UserAdmin):
             g for g in current if _is_role(g)
         ]
         super().save_related(request, form, formsets, change)
-        do_set_user_roles(user, wanted_roles, actor=request.user)
+        do_set_user_roles(user, wanted_roles, actor=Actor.from_request(request))
         flags = getattr(user, "_audit_flags", None)
         changes = diff(flags, {n: getattr(user, n) for n in FLAGS}) if flags is not None else {}
         before_groups, after_groups = _other_groups(current), _other_groups(chosen)
         if before_groups != after_groups:
             changes["groups"] = {"before": before_groups, "after": after_groups}
         if changes:
-            record(request.user, "user.update", user, changes=changes)
+            record(Actor.from_request(request), "user.update", user, changes=changes)
 
 
 class AuditedGroupAdmin(GroupAdmin):
@@ -76,10 +77,12 @@ class AuditedGroupAdmin(GroupAdmin):
         changes = diff(getattr(group, "_audit_before", {}), _group_state(group))
         if changes:
             action = "group.update" if change else "group.create"
-            record(request.user, action, group, changes=changes)
+            record(Actor.from_request(request), action, group, changes=changes)
 
     def delete_model(self, request, obj):
-        record(request.user, "group.delete", obj, changes=diff(_group_state(obj), {}))
+        record(
+            Actor.from_request(request), "group.delete", obj, changes=diff(_group_state(obj), {})
+        )
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):

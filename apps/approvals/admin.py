@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 
 from apps.approvals.models import ApprovalRequest, Decision, WorkflowDefinition, WorkflowStep
 from apps.approvals.services import do_update_definition, validate_steps
+from apps.audit.actors import Actor
 
 STEP_FIELDS = (
     "name", "approvers", "quorum", "quorum_count", "deadline", "remind_after", "escalate_to",
@@ -81,7 +82,7 @@ class WorkflowDefinitionAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         form.instance = do_update_definition(
             WorkflowDefinition.objects.get(pk=form.instance.pk),
-            actor=request.user,
+            actor=Actor.from_request(request),
             steps=steps,
             name=data.get("name"),
             description=data.get("description"),

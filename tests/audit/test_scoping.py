@@ -118,7 +118,7 @@ def test_the_migration_backfills_the_space_that_was_live_at_the_time():
     from datetime import UTC, datetime
     from importlib import import_module
 
-    resolve = import_module("apps.audit.migrations.0004_auditevent_space_pk")._resolve
+    resolve = import_module("apps.audit.migrations.0005_auditevent_space_pk")._resolve
 
     def at(day):
         return datetime(2026, 1, day, tzinfo=UTC)
@@ -150,7 +150,7 @@ def test_the_backfill_runs_on_the_database_and_keeps_the_chain(require_postgres,
     assert AuditEvent.objects.filter(space_pk__isnull=False).count() == 0
 
     executor = MigrationExecutor(connection)
-    executor.migrate([("audit", "0003_archive_schedule")])
+    executor.migrate([("audit", "0004_actor_channel_token_hash_version")])
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
 

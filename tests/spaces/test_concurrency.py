@@ -147,7 +147,10 @@ def test_a_double_click_on_request_quota_opens_one_request(require_postgres, wor
     outcomes = _click(
         CLICKS,
         lambda: do_request_quota(
-            Space.objects.get(pk=space.pk), {"cpu": "64"}, actor=alice, reason="load test"
+            Space.objects.get(pk=space.pk),
+            {"cpu": "64"},
+            actor=Actor.for_user(alice),
+            reason="load test",
         ),
     )
     requests = list(ApprovalRequest.objects.filter(kind="quota.raise"))
@@ -172,7 +175,9 @@ def test_a_double_click_on_renew_opens_one_request(require_postgres, workflows, 
         created_at=timezone.now() - timedelta(days=100),
         expires_at=timezone.now() + timedelta(days=1),
     )
-    outcomes = _click(CLICKS, lambda: do_renew_space(Space.objects.get(pk=space.pk), actor=alice))
+    outcomes = _click(
+        CLICKS, lambda: do_renew_space(Space.objects.get(pk=space.pk), actor=Actor.for_user(alice))
+    )
     requests = list(ApprovalRequest.objects.filter(kind="space.renew.beyond_cap"))
     assert len(requests) == 1
     assert outcomes["error"] == [] and outcomes["ok"] == 1
@@ -222,8 +227,10 @@ def test_two_edits_of_a_space_read_at_once_keep_both_changes(require_postgres, a
     space = _space("shared", alice)
     seen_by_a, seen_by_b = Space.objects.get(pk=space.pk), Space.objects.get(pk=space.pk)
     _in_turn(
-        lambda: do_update_space(seen_by_a, actor=alice, display_name="Shared shop"),
-        lambda: do_update_space(seen_by_b, actor=alice, description="Orders and payments"),
+        lambda: do_update_space(seen_by_a, actor=Actor.for_user(alice), display_name="Shared shop"),
+        lambda: do_update_space(
+            seen_by_b, actor=Actor.for_user(alice), description="Orders and payments"
+        ),
     )
     space.refresh_from_db()
     assert (space.display_name, space.description) == ("Shared shop", "Orders and payments")
@@ -246,8 +253,8 @@ def test_a_role_change_read_before_a_transfer_does_not_demote_the_new_owner(
     bobs_row = Membership.objects.select_related("space", "user").get(space=space, user=bob)
 
     _moved, demoted = _in_turn(
-        lambda: do_transfer_space(Space.objects.get(pk=space.pk), bob, actor=alice),
-        lambda: do_change_member_role(bobs_row, "viewer", actor=alice),
+        lambda: do_transfer_space(Space.objects.get(pk=space.pk), bob, actor=Actor.for_user(alice)),
+        lambda: do_change_member_role(bobs_row, "viewer", actor=Actor.for_user(alice)),
     )
     assert isinstance(demoted, ValidationError)
     assert demoted.message_dict == {

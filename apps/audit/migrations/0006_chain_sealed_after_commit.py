@@ -87,7 +87,7 @@ def remove_schedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audit", "0004_auditevent_space_pk"),
+        ("audit", "0005_auditevent_space_pk"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 

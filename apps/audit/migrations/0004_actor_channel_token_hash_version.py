@@ -18,7 +18,7 @@ CHANNELS = [
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audit", "0005_chain_sealed_after_commit"),
+        ("audit", "0003_archive_schedule"),
     ]
 
     operations = [

@@ -77,7 +77,7 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0003_archive_schedule")]
+    dependencies = [("audit", "0004_actor_channel_token_hash_version")]
 
     operations = [
         migrations.AddField(
