@@ -118,7 +118,7 @@ def main() -> None:
         )
     connection.close()
 
-    walls = {v: 0.0 for v in VARIANTS}
+    walls = dict.fromkeys(VARIANTS, 0.0)
     lats: dict[str, list[float]] = {v: [] for v in VARIANTS}
     for r in range(args.rounds):
         order = VARIANTS if r % 2 == 0 else tuple(reversed(VARIANTS))
