@@ -90,6 +90,9 @@ class Outcome:
     calls: Calls = field(default_factory=Calls)
     status_rows: int = 0
     repaired: list[Key] = field(default_factory=list)
+    # What the pass observed of each owner, for the status module to settle (None when
+    # the pass never got that far).
+    observation: status_sync.Observation | None = None
 
     def fail(self, key: Key, error: str) -> None:
         self.failed += 1
@@ -240,10 +243,12 @@ def reconcile(
         out.prune_blocked = "desired"
         return out
     out.errors += state.errors
-    if target.app and (target.namespace, target.app) not in state.app_ids:
-        # The app is gone (or not placed here): its leftovers are orphans for a full pass,
-        # with the cluster-wide guards, not for a targeted one.
-        state.hands_off.add((target.namespace, target.app))
+    owner = (target.namespace, target.app)
+    if target.app and owner not in state.app_ids and owner not in state.removing:
+        # No such app row in a live space: its leftovers are orphans for a full pass, with
+        # the cluster-wide guards, not for a targeted one. (An app being deleted, or no
+        # longer placed here, is in `removing`: its objects are pruned now.)
+        state.hands_off.add(owner)
     failures = ObjectFailure.objects.filter(cluster=cluster)
     if target.namespace is not None:
         failures = failures.filter(namespace__in=[target.namespace, ""])
@@ -266,21 +271,35 @@ def reconcile(
     actions = result.apply
     missing = {a.key[0] for a in actions if a.reason == planner.MISSING}
     failing: dict[Key, str] = {}
+    unchecked: dict[Key, str] = {}  # not written this pass (its status is not settled)
     if missing:
         try:
             foreign = _unmanaged_keys(cluster, target, missing, out)
         except GatewayError as exc:
             out.errors.append(_("LIST failed: %(error)s") % {"error": exc.message})
             foreign = None
+        # A namespace that exists without K2's label is someone else's: nothing of the
+        # space is written into it.
+        foreign_ns = {k[2] for k in foreign or () if k[0] == "Namespace"}
         kept = []
         for action in actions:
-            if action.reason != planner.MISSING:
+            if action.key[0] != "Namespace" and action.key[1] in foreign_ns:
+                unchecked[action.key] = ""
+            elif action.reason != planner.MISSING:
                 kept.append(action)
             elif foreign is None:
-                out.fail(action.key, _("not checked for an unmanaged object of that name"))
+                message = _("not checked for an unmanaged object of that name")
+                out.fail(action.key, message)
+                unchecked[action.key] = message
             elif action.key in foreign:
-                message = _("%(kind)s %(name)s exists but is not managed by K2Cloud; it was "
-                            "left untouched.") % {"kind": action.key[0], "name": action.key[2]}  # fmt: skip
+                if action.key[0] == "Namespace":
+                    message = _("Namespace %(ns)s already exists on cluster %(cluster)s and is "
+                                "not managed by K2Cloud; choose another name or ask a platform "
+                                "admin.") % {"ns": action.key[2], "cluster": cluster.name}  # fmt: skip
+                else:
+                    message = _("%(kind)s %(name)s exists but is not managed by K2Cloud; it "
+                                "was left untouched.") % {"kind": action.key[0],
+                                                          "name": action.key[2]}  # fmt: skip
                 out.fail(action.key, message)
                 failing[action.key] = message
             else:
@@ -341,6 +360,13 @@ def reconcile(
         spaces = {}
     full = target.scope == Scope.CLUSTER and len(listed) == len(KINDS)
     out.status_rows = status_sync.sync(cluster, figures, spaces, full=full)
+    pruned_ok = {k for k in result.prune if k not in write_errors}
+    out.observation = status_sync.observe(
+        cluster, target.scope, state, observed, listed,
+        errors={**{k: v for k, v in unchecked.items() if v}, **failing, **write_errors},
+        unsettled=skip, written={a.key for a in actions if a.key not in write_errors}, pruned=pruned_ok, now=now,
+    )  # fmt: skip
+    out.status_rows += out.observation.rows
     metrics.OBJECTS.labels(cluster.name, "applied").inc(out.applied)
     metrics.OBJECTS.labels(cluster.name, "pruned").inc(out.pruned)
     metrics.OBJECTS.labels(cluster.name, "failed").inc(out.failed)
