@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reconciler', '0002_pass_schedule'),
+        ("reconciler", "0002_pass_schedule"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='observedapp',
-            name='failed_replicas',
+            model_name="observedapp",
+            name="failed_replicas",
             field=models.PositiveIntegerField(default=0),
         ),
     ]
