@@ -133,18 +133,22 @@ def _observe(cluster, target: Target, out: Outcome) -> tuple[dict[Key, dict], se
 
 
 def _unmanaged_keys(cluster, target: Target, kinds_needed: set[str], out: Outcome) -> set[Key]:
-    """Objects of these kinds that exist *without* K2's label (never to be overwritten)."""
-    found: set[Key] = set()
-    for info in target.kind_infos():
-        if info.kind not in kinds_needed:
-            continue
+    """Objects of these kinds that exist *without* K2's label (never to be overwritten);
+    a few kinds listed at once (a new app's first pass asks for four)."""
+
+    def one(info: KindInfo) -> list[dict]:
         label, fields = target.selectors(info, base=kinds.UNMANAGED_SELECTOR)
         if target.app:  # the app label would exclude exactly the objects we look for
             label = kinds.UNMANAGED_SELECTOR
         items, _rv = kinds.list_objects(cluster, info, label_selector=label,
                                         field_selector=fields, calls=out.calls)  # fmt: skip
-        found.update(key_of(item) for item in items)
-    return found
+        return items
+
+    needed = [info for info in target.kind_infos() if info.kind in kinds_needed]
+    workers = max(1, min(len(needed), int(_setting("K2_RECONCILE_LIST_CONCURRENCY", 4))))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = [pool.submit(one, info) for info in needed]
+        return {key_of(item) for future in results for item in future.result()}
 
 
 def _seen(cluster, observed: dict[Key, dict]) -> dict:
