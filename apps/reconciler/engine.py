@@ -47,6 +47,8 @@ class Target:
 
     namespace: str | None = None
     app: str | None = None
+    # An app's own kinds (KINDS_OF_APP), when known: its pass LISTs only those.
+    only: tuple[str, ...] = ()
 
     @property
     def scope(self) -> str:
@@ -63,7 +65,9 @@ class Target:
     def kind_infos(self) -> tuple[KindInfo, ...]:
         if self.scope == Scope.CLUSTER:
             return KINDS
-        return kinds.APP_KINDS if self.app else kinds.SPACE_KINDS
+        if self.app:
+            return tuple(k for k in kinds.APP_KINDS if not self.only or k.kind in self.only)
+        return kinds.SPACE_KINDS
 
     def selectors(self, info: KindInfo, base: str = kinds.SELECTOR) -> tuple[str, str]:
         label = base + (f",{kinds.APP_LABEL}={self.app}" if self.app else "")
@@ -90,6 +94,8 @@ class Outcome:
     calls: Calls = field(default_factory=Calls)
     status_rows: int = 0
     repaired: list[Key] = field(default_factory=list)
+    # Unmanaged objects seen by the pass's own LISTs (one app's pass lists them all).
+    foreign: set[Key] | None = None
     # What the pass observed of each owner, for the status module to settle (None when
     # the pass never got that far).
     observation: status_sync.Observation | None = None
@@ -107,8 +113,16 @@ def _observe(cluster, target: Target, out: Outcome) -> tuple[dict[Key, dict], se
     listed: set[str] = set()
     errors: list[GatewayError] = []
 
+    # One app's pass lists its namespace's objects of each kind whatever their labels:
+    # the same LIST tells its own objects and the unmanaged ones in their way.
+    whole_namespace = target.scope == Scope.APP
+    if whole_namespace:
+        out.foreign = set()
+
     def one(info: KindInfo):
         label, fields = target.selectors(info)
+        if whole_namespace:
+            label = ""
         return info, kinds.list_objects(cluster, info, label_selector=label,
                                         field_selector=fields, calls=out.calls)  # fmt: skip
 
@@ -123,6 +137,13 @@ def _observe(cluster, target: Target, out: Outcome) -> tuple[dict[Key, dict], se
                 continue
             listed.add(info.kind)
             for item in items:
+                if whole_namespace:
+                    labels = (item.get("metadata") or {}).get("labels") or {}
+                    if labels.get(kinds.MANAGED_BY) != kinds.MANAGER:
+                        out.foreign.add(key_of(item))
+                        continue
+                    if labels.get(kinds.APP_LABEL) != target.app:
+                        continue  # another app's
                 observed[key_of(item)] = item
     for exc in errors:
         out.errors.append(_("LIST failed: %(error)s") % {"error": exc.message})
@@ -278,7 +299,9 @@ def reconcile(
     unchecked: dict[Key, str] = {}  # not written this pass (its status is not settled)
     if missing:
         try:
-            foreign = _unmanaged_keys(cluster, target, missing, out)
+            foreign = out.foreign
+            if foreign is None:
+                foreign = _unmanaged_keys(cluster, target, missing, out)
         except GatewayError as exc:
             out.errors.append(_("LIST failed: %(error)s") % {"error": exc.message})
             foreign = None
@@ -366,7 +389,7 @@ def reconcile(
     out.status_rows = status_sync.sync(cluster, figures, spaces, full=full)
     pruned_ok = {k for k in result.prune if k not in write_errors}
     out.observation = status_sync.observe(
-        cluster, target.scope, state, observed, listed,
+        cluster, target, state, observed, listed,
         errors={**{k: v for k, v in unchecked.items() if v}, **failing, **write_errors},
         unsettled=skip, written={a.key for a in actions if a.key not in write_errors}, pruned=pruned_ok, now=now,
     )  # fmt: skip

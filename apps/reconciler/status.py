@@ -176,7 +176,7 @@ def _cluster_error(cluster, errors: list[str]) -> str:
                                                   "error": "; ".join(errors)}  # fmt: skip
 
 
-def observe(cluster, scope: str, state, observed: dict[Key, dict], listed: set[str], *,
+def observe(cluster, target, state, observed: dict[Key, dict], listed: set[str], *,
             errors: dict[Key, str], unsettled: set[Key], written: set[Key], pruned: set[Key],
             now) -> Observation:  # fmt: skip
     """Settle each rendered owner's placement row on `cluster` from one pass's outcome.
@@ -194,8 +194,10 @@ def observe(cluster, scope: str, state, observed: dict[Key, dict], listed: set[s
     keys: dict[tuple[str, int], list[Key]] = defaultdict(list)
     for key, desired in state.objects.items():
         keys[("app", desired.app_id) if desired.app_id else ("space", desired.space_id)].append(key)
+    scope = target.scope
     targeted = scope != Scope.CLUSTER
-    if scope != Scope.SPACE and all(k.kind in listed for k in APP_KINDS):
+    wanted = {k.kind for k in target.kind_infos()}
+    if scope != Scope.SPACE and all(k.kind in listed for k in APP_KINDS if k.kind in wanted):
         changed = []
         for app_id, row in state.app_rows.items():
             mine = keys[("app", app_id)]
