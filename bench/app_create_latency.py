@@ -2,7 +2,7 @@
 
     .venv/bin/python tools/test_stack.py -- .venv/bin/python bench/app_create_latency.py
     .venv/bin/python bench/app_create_latency.py            # SQLite in a temp folder + own Redis
-    .venv/bin/python bench/app_create_latency.py --creates 10
+    .venv/bin/python bench/app_create_latency.py --creates 10 --concurrency 2
 
 It sets Django up itself (DATABASE_URL/REDIS_URL when given, else a throwaway SQLite file
 and an embedded Redis), migrates, starts one k2sim cluster in-process, registers it, makes
@@ -101,7 +101,7 @@ def spec() -> dict:
     }  # fmt: skip
 
 
-def start_worker(tmp: Path) -> subprocess.Popen:
+def start_worker(tmp: Path, concurrency: int) -> subprocess.Popen:
     from django.db import connection
 
     from k2cloud.celery import app
@@ -112,7 +112,8 @@ def start_worker(tmp: Path) -> subprocess.Popen:
         env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     log = open(tmp / "worker.log", "w")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "k2cloud", "worker", "--pool=solo",
+        [sys.executable, "-m", "celery", "-A", "k2cloud", "worker",
+         *(["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"-c{concurrency}"]),
          "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -178,6 +179,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--creates", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="worker processes (1: the solo pool, as the tests run it)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="k2-bench-create-"))
     redis_server = setup_django(tmp)
@@ -198,7 +205,7 @@ def main() -> None:
         handle = sim["bench"]
         owner, space = seed(handle)
         gateway.reset()
-        worker = start_worker(tmp)
+        worker = start_worker(tmp, args.concurrency)
         try:
             apps_api = k8s.AppsV1Api(handle.api_client())
             passes_before = ReconcilePass.objects.count() if ReconcilePass else 0
@@ -213,6 +220,11 @@ def main() -> None:
             baseline = [direct_apply(handle, space, f"direct-{i:03d}") for i in range(args.creates)]
             time.sleep(1)  # let the last pass rows land
             passes = (ReconcilePass.objects.count() if ReconcilePass else 0) - passes_before
+            from collections import Counter
+
+            from apps.workloads.models import App
+
+            statuses = Counter(App.objects.values_list("status", flat=True))
         finally:
             worker.terminate()
             try:
@@ -226,7 +238,8 @@ def main() -> None:
     from django.db import connection
 
     print(f"app create -> Deployment exists, {len(ms)} creates after {args.warmup} warm-up, "
-          f"database {connection.vendor}, one solo Celery worker")  # fmt: skip
+          f"database {connection.vendor}, one Celery worker, "
+          f"{'solo pool' if args.concurrency == 1 else f'{args.concurrency} processes'}")  # fmt: skip
     print(f"{'measure':<44}{'value':>12}")
     print(f"{'p50 (ms)':<44}{statistics.median(ms):>12.0f}")
     print(f"{'p95 (ms)':<44}{pct(ms, 95):>12.0f}")
@@ -234,6 +247,7 @@ def main() -> None:
     print(f"{'baseline: direct server-side apply p95 (ms)':<44}{pct(base, 95):>12.1f}")
     print(f"{'ratio p95 / baseline p95':<44}{pct(ms, 95) / max(pct(base, 95), 0.001):>11.1f}x")
     print(f"{'reconcile pass rows written':<44}{passes:>12d}")
+    print(f"{'app status at the end':<44}{dict(statuses)!s:>12}")
 
 
 if __name__ == "__main__":

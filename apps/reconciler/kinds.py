@@ -63,6 +63,9 @@ KINDS_OF_APP = {
     "job": ("ConfigMap", "Job"),
     "cronjob": ("ConfigMap", "CronJob"),
 }
+# The kind whose status tells how an app's rollout goes (what a follow-up look lists).
+WORKLOAD_OF_APP = {"service": "Deployment", "stateful": "StatefulSet", "job": "Job",
+                   "cronjob": "CronJob"}  # fmt: skip
 ORDER = {k.kind: i for i, k in enumerate(KINDS)}
 SPACE_KINDS = tuple(k for k in KINDS if k.space_owned)
 APP_KINDS = tuple(k for k in KINDS if not k.space_owned)

@@ -29,7 +29,7 @@ from apps.reconciler import metrics
 from apps.reconciler import status as status_sync
 from apps.reconciler.choices import PassStatus, Scope, Trigger
 from apps.reconciler.engine import ClusterUnavailable, Outcome, Target, reconcile
-from apps.reconciler.kinds import KINDS_OF_APP
+from apps.reconciler.kinds import KINDS_OF_APP, WORKLOAD_OF_APP
 from apps.reconciler.locks import ClusterLock, owner_name
 from apps.reconciler.models import ReconcilePass
 from apps.reconciler.permissions import can_request_reconcile
@@ -210,7 +210,7 @@ def _follow_delay(follow: int) -> float | None:
     """Seconds until the next look at a change still under way; None: stop following."""
     if follow >= int(getattr(settings, "K2_RECONCILE_FOLLOW_ATTEMPTS", 60)):
         return None
-    return min(5.0, 0.5 * 2**follow)
+    return min(5.0, 2.0**follow)
 
 
 def reconcile_app(app_id: int, *, trigger: str = Trigger.CHANGE, follow: int = 0) -> dict | None:
@@ -233,7 +233,11 @@ def reconcile_app(app_id: int, *, trigger: str = Trigger.CHANGE, follow: int = 0
     out: dict = {"again_in": None}
     cleared, errors = True, []
     for cluster in _app_clusters(app):
-        target = Target(app.space.namespace, app.name, KINDS_OF_APP.get(app.kind, ()))
+        only = KINDS_OF_APP.get(app.kind, ())
+        if follow and app.status != AppStatus.DELETING and app.kind in WORKLOAD_OF_APP:
+            # A follow-up look at a rollout: its workload's status is all it needs to see.
+            only = (WORKLOAD_OF_APP[app.kind],)
+        target = Target(app.space.namespace, app.name, only)
         outcome = run_target(cluster, target, trigger=trigger, quiet=follow > 0)
         if outcome is None:
             cleared = False
