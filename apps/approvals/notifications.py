@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from apps.approvals.choices import NotificationVerb
 from apps.approvals.models import ApprovalRequest, Notification
+from apps.core.tasks import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +72,7 @@ def notify(users, verb: str, request: ApprovalRequest, *, actor=None) -> list[No
 
 def enqueue_emails(subject: str, body: str, recipients: list[str]) -> None:
     """Send off the request path: a large approver group must not slow the deciding click."""
-    from workers.approvals import send_notification_emails
-
-    send_notification_emails.delay(subject, body, recipients)
+    enqueue("workers.approvals.send_notification_emails", subject, body, recipients)
 
 
 def send_emails(subject: str, body: str, recipients: list[str]) -> int:

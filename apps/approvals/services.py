@@ -36,6 +36,7 @@ from apps.approvals.selectors import is_current_approver
 from apps.audit.actors import Actor
 from apps.audit.choices import Outcome
 from apps.audit.services import authorize, record, record_denied
+from apps.core.tasks import enqueue
 
 MAX_REASON = 2000
 MAX_COMMENT = 5000
@@ -81,9 +82,7 @@ def current_approvers(request: ApprovalRequest):
 
 def enqueue_handler(request_id: int) -> None:
     """Hand a terminal request to its kind's handler, in a task (called on commit)."""
-    from workers.approvals import run_request_handler
-
-    run_request_handler.delay(request_id)
+    enqueue("workers.approvals.run_request_handler", request_id)
 
 
 def _on_terminal(request: ApprovalRequest) -> None:

@@ -28,6 +28,7 @@ from apps.clusters.permissions import can_manage_clusters
 from apps.clusters.policy import BUILTIN_DEFAULTS, POLICY_FIELDS, clean_policy, policy_values
 from apps.clusters.quantity import cpu_millicores, memory_bytes
 from apps.core import crypto
+from apps.core.tasks import enqueue
 
 log = logging.getLogger(__name__)
 PROBE_ACTOR = Actor.system("workers.clusters.probe_cluster")
@@ -228,17 +229,15 @@ def _save_new_cluster(
 
 
 def _queue_probe(cluster: Cluster) -> None:
-    from workers.clusters import probe_cluster
-
     pk = cluster.pk
 
-    def enqueue():
+    def send():
         try:
-            probe_cluster.apply_async(args=[pk], expires=120, retry=False)
+            enqueue("workers.clusters.probe_cluster", pk, expires=120, retry=False)
         except Exception as exc:  # noqa: BLE001 - no broker (e.g. a CLI before `make run`)
             log.warning("first probe of cluster %s not queued (%s); beat will probe it", pk, exc)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(send)
 
 
 def do_update_cluster(

@@ -25,6 +25,14 @@ class DesiredState:
     errors: list[str] = field(default_factory=list)
     space_ids: dict[str, int] = field(default_factory=dict)  # namespace -> space id
     app_ids: dict[tuple[str, str], int] = field(default_factory=dict)  # (ns, app) -> app id
+    # Apps that should have nothing here (being deleted, or no longer placed on this
+    # cluster): (ns, app) -> app id. Their objects are pruned; they are not hands-off.
+    removing: dict[tuple[str, str], int] = field(default_factory=dict)
+    # What the status module compares its observation with (rendered owners only).
+    app_rows: dict[int, object] = field(default_factory=dict)  # app id -> AppCluster
+    app_generations: dict[int, int] = field(default_factory=dict)  # app id -> generation
+    space_rows: dict[int, object] = field(default_factory=dict)  # space id -> SpaceCluster
+    space_manifests: dict[int, list[dict]] = field(default_factory=dict)
 
 
 def _space_rows(cluster, namespace: str | None):
@@ -132,6 +140,8 @@ def desired_state(
                 state.errors.append(f"space {space.slug}: {exc}")
                 continue
             applied = row.status == ClusterStatus.READY
+            state.space_rows[space.pk] = row
+            state.space_manifests[space.pk] = rendered
             for manifest in rendered:
                 state.objects[key_of(manifest)] = Desired(manifest, space.pk, None, applied)
     if not apps:
@@ -141,19 +151,24 @@ def desired_state(
     ).select_related("space", "revision", "canary_revision")
     if app_name is not None:
         queryset = queryset.filter(name=app_name)
-    all_apps = list(queryset)
-    # Apps of these spaces that are being deleted, or have nothing to render, are left to
-    # the apps tasks: their objects are neither applied nor pruned here.
-    leave = App.objects.filter(space_id__in=[r.space_id for r in live]).filter(
-        status=AppStatus.DELETING
-    ) | App.objects.filter(space_id__in=[r.space_id for r in live], revision__isnull=True)
+    all_apps = [a for a in queryset if a.status != AppStatus.DELETING]
+    # Apps of these spaces with nothing to render are left alone: their objects are
+    # neither applied nor pruned here.
+    leave = App.objects.filter(space_id__in=[r.space_id for r in live], revision__isnull=True)
     if app_name is not None:
         leave = leave.filter(name=app_name)
     for ns, name in leave.values_list("space__slug", "name"):
         state.hands_off.add((ns, name))
+    if app_name is not None:
+        # One app: if it is being deleted or not placed here, its objects go now.
+        gone = App.objects.filter(space_id__in=[r.space_id for r in live], name=app_name)
+        for app_id, ns, status in gone.values_list("pk", "space__slug", "status"):
+            if status == AppStatus.DELETING or app_id not in {a.pk for a in all_apps}:
+                state.removing[(ns, app_name)] = app_id
     renderable = [a for a in all_apps if (a.space.namespace, a.name) not in state.hands_off]
     for app in renderable:
         state.app_ids[(app.space.namespace, app.name)] = app.pk
+        state.app_generations[app.pk] = app.generation
     for app_id, (placement, target) in app_targets_bulk(renderable, cluster).items():
         try:
             rendered = render_app(target)
@@ -163,6 +178,7 @@ def desired_state(
             state.errors.append(f"app {target.namespace}/{target.name}: {exc}")
             continue
         applied = placement.status == ApplyStatus.APPLIED or placement.applied_at is not None
+        state.app_rows[app_id] = placement
         space_id = state.space_ids.get(target.namespace)
         for manifest in rendered:
             state.objects[key_of(manifest)] = Desired(manifest, space_id, app_id, applied)

@@ -47,6 +47,8 @@ class Target:
 
     namespace: str | None = None
     app: str | None = None
+    # An app's own kinds (KINDS_OF_APP), when known: its pass LISTs only those.
+    only: tuple[str, ...] = ()
 
     @property
     def scope(self) -> str:
@@ -63,7 +65,9 @@ class Target:
     def kind_infos(self) -> tuple[KindInfo, ...]:
         if self.scope == Scope.CLUSTER:
             return KINDS
-        return kinds.APP_KINDS if self.app else kinds.SPACE_KINDS
+        if self.app:
+            return tuple(k for k in kinds.APP_KINDS if not self.only or k.kind in self.only)
+        return kinds.SPACE_KINDS
 
     def selectors(self, info: KindInfo, base: str = kinds.SELECTOR) -> tuple[str, str]:
         label = base + (f",{kinds.APP_LABEL}={self.app}" if self.app else "")
@@ -90,6 +94,11 @@ class Outcome:
     calls: Calls = field(default_factory=Calls)
     status_rows: int = 0
     repaired: list[Key] = field(default_factory=list)
+    # Unmanaged objects seen by the pass's own LISTs (one app's pass lists them all).
+    foreign: set[Key] | None = None
+    # What the pass observed of each owner, for the status module to settle (None when
+    # the pass never got that far).
+    observation: status_sync.Observation | None = None
 
     def fail(self, key: Key, error: str) -> None:
         self.failed += 1
@@ -104,8 +113,16 @@ def _observe(cluster, target: Target, out: Outcome) -> tuple[dict[Key, dict], se
     listed: set[str] = set()
     errors: list[GatewayError] = []
 
+    # One app's pass lists its namespace's objects of each kind whatever their labels:
+    # the same LIST tells its own objects and the unmanaged ones in their way.
+    whole_namespace = target.scope == Scope.APP
+    if whole_namespace:
+        out.foreign = set()
+
     def one(info: KindInfo):
         label, fields = target.selectors(info)
+        if whole_namespace:
+            label = ""
         return info, kinds.list_objects(cluster, info, label_selector=label,
                                         field_selector=fields, calls=out.calls)  # fmt: skip
 
@@ -120,6 +137,13 @@ def _observe(cluster, target: Target, out: Outcome) -> tuple[dict[Key, dict], se
                 continue
             listed.add(info.kind)
             for item in items:
+                if whole_namespace:
+                    labels = (item.get("metadata") or {}).get("labels") or {}
+                    if labels.get(kinds.MANAGED_BY) != kinds.MANAGER:
+                        out.foreign.add(key_of(item))
+                        continue
+                    if labels.get(kinds.APP_LABEL) != target.app:
+                        continue  # another app's
                 observed[key_of(item)] = item
     for exc in errors:
         out.errors.append(_("LIST failed: %(error)s") % {"error": exc.message})
@@ -130,18 +154,22 @@ def _observe(cluster, target: Target, out: Outcome) -> tuple[dict[Key, dict], se
 
 
 def _unmanaged_keys(cluster, target: Target, kinds_needed: set[str], out: Outcome) -> set[Key]:
-    """Objects of these kinds that exist *without* K2's label (never to be overwritten)."""
-    found: set[Key] = set()
-    for info in target.kind_infos():
-        if info.kind not in kinds_needed:
-            continue
+    """Objects of these kinds that exist *without* K2's label (never to be overwritten);
+    a few kinds listed at once (a new app's first pass asks for four)."""
+
+    def one(info: KindInfo) -> list[dict]:
         label, fields = target.selectors(info, base=kinds.UNMANAGED_SELECTOR)
         if target.app:  # the app label would exclude exactly the objects we look for
             label = kinds.UNMANAGED_SELECTOR
         items, _rv = kinds.list_objects(cluster, info, label_selector=label,
                                         field_selector=fields, calls=out.calls)  # fmt: skip
-        found.update(key_of(item) for item in items)
-    return found
+        return items
+
+    needed = [info for info in target.kind_infos() if info.kind in kinds_needed]
+    workers = max(1, min(len(needed), int(_setting("K2_RECONCILE_LIST_CONCURRENCY", 4))))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = [pool.submit(one, info) for info in needed]
+        return {key_of(item) for future in results for item in future.result()}
 
 
 def _seen(cluster, observed: dict[Key, dict]) -> dict:
@@ -240,10 +268,12 @@ def reconcile(
         out.prune_blocked = "desired"
         return out
     out.errors += state.errors
-    if target.app and (target.namespace, target.app) not in state.app_ids:
-        # The app is gone (or not placed here): its leftovers are orphans for a full pass,
-        # with the cluster-wide guards, not for a targeted one.
-        state.hands_off.add((target.namespace, target.app))
+    owner = (target.namespace, target.app)
+    if target.app and owner not in state.app_ids and owner not in state.removing:
+        # No such app row in a live space: its leftovers are orphans for a full pass, with
+        # the cluster-wide guards, not for a targeted one. (An app being deleted, or no
+        # longer placed here, is in `removing`: its objects are pruned now.)
+        state.hands_off.add(owner)
     failures = ObjectFailure.objects.filter(cluster=cluster)
     if target.namespace is not None:
         failures = failures.filter(namespace__in=[target.namespace, ""])
@@ -266,21 +296,37 @@ def reconcile(
     actions = result.apply
     missing = {a.key[0] for a in actions if a.reason == planner.MISSING}
     failing: dict[Key, str] = {}
+    unchecked: dict[Key, str] = {}  # not written this pass (its status is not settled)
     if missing:
         try:
-            foreign = _unmanaged_keys(cluster, target, missing, out)
+            foreign = out.foreign
+            if foreign is None:
+                foreign = _unmanaged_keys(cluster, target, missing, out)
         except GatewayError as exc:
             out.errors.append(_("LIST failed: %(error)s") % {"error": exc.message})
             foreign = None
+        # A namespace that exists without K2's label is someone else's: nothing of the
+        # space is written into it.
+        foreign_ns = {k[2] for k in foreign or () if k[0] == "Namespace"}
         kept = []
         for action in actions:
-            if action.reason != planner.MISSING:
+            if action.key[0] != "Namespace" and action.key[1] in foreign_ns:
+                unchecked[action.key] = ""
+            elif action.reason != planner.MISSING:
                 kept.append(action)
             elif foreign is None:
-                out.fail(action.key, _("not checked for an unmanaged object of that name"))
+                message = _("not checked for an unmanaged object of that name")
+                out.fail(action.key, message)
+                unchecked[action.key] = message
             elif action.key in foreign:
-                message = _("%(kind)s %(name)s exists but is not managed by K2Cloud; it was "
-                            "left untouched.") % {"kind": action.key[0], "name": action.key[2]}  # fmt: skip
+                if action.key[0] == "Namespace":
+                    message = _("Namespace %(ns)s already exists on cluster %(cluster)s and is "
+                                "not managed by K2Cloud; choose another name or ask a platform "
+                                "admin.") % {"ns": action.key[2], "cluster": cluster.name}  # fmt: skip
+                else:
+                    message = _("%(kind)s %(name)s exists but is not managed by K2Cloud; it "
+                                "was left untouched.") % {"kind": action.key[0],
+                                                          "name": action.key[2]}  # fmt: skip
                 out.fail(action.key, message)
                 failing[action.key] = message
             else:
@@ -341,6 +387,13 @@ def reconcile(
         spaces = {}
     full = target.scope == Scope.CLUSTER and len(listed) == len(KINDS)
     out.status_rows = status_sync.sync(cluster, figures, spaces, full=full)
+    pruned_ok = {k for k in result.prune if k not in write_errors}
+    out.observation = status_sync.observe(
+        cluster, target, state, observed, listed,
+        errors={**{k: v for k, v in unchecked.items() if v}, **failing, **write_errors},
+        unsettled=skip, written={a.key for a in actions if a.key not in write_errors}, pruned=pruned_ok, now=now,
+    )  # fmt: skip
+    out.status_rows += out.observation.rows
     metrics.OBJECTS.labels(cluster.name, "applied").inc(out.applied)
     metrics.OBJECTS.labels(cluster.name, "pruned").inc(out.pruned)
     metrics.OBJECTS.labels(cluster.name, "failed").inc(out.failed)

@@ -1,25 +1,18 @@
-"""What other apps call to ask for a targeted reconcile once their change is committed.
+"""What other apps' services call to have their change reach the clusters: a targeted
+reconcile pass queued once the change is committed (never for a rolled-back one).
 
 from apps.reconciler.hooks import reconcile_app_on_commit, reconcile_space_on_commit
 reconcile_app_on_commit(app.pk)       # inside the service's transaction
 """
 
-from django.db import transaction
+from apps.core.tasks import enqueue_on_commit
 
 
 def reconcile_app_on_commit(app_id: int) -> None:
-    def send():
-        from workers.reconcile import reconcile_app
-
-        reconcile_app.delay(app_id)
-
-    transaction.on_commit(send)
+    """Apply, prune or remove one app on its clusters and settle its status."""
+    enqueue_on_commit("workers.reconcile.reconcile_app", app_id)
 
 
 def reconcile_space_on_commit(space_id: int) -> None:
-    def send():
-        from workers.reconcile import reconcile_space
-
-        reconcile_space.delay(space_id)
-
-    transaction.on_commit(send)
+    """Provision, update or delete one space's own objects and settle its state."""
+    enqueue_on_commit("workers.reconcile.reconcile_space", space_id)

@@ -55,6 +55,17 @@ KINDS: tuple[KindInfo, ...] = (
     KindInfo("Ingress", "networking.k8s.io/v1", "networking", "ingress"),
 )
 BY_KIND = {k.kind: k for k in KINDS}
+# What each kind of app renders (apps.workloads.rendering): a targeted pass of one app
+# lists only these (the kind of an app never changes; full passes list everything).
+KINDS_OF_APP = {
+    "service": ("ConfigMap", "Service", "Deployment", "Ingress"),
+    "stateful": ("ConfigMap", "Service", "StatefulSet", "Ingress"),
+    "job": ("ConfigMap", "Job"),
+    "cronjob": ("ConfigMap", "CronJob"),
+}
+# The kind whose status tells how an app's rollout goes (what a follow-up look lists).
+WORKLOAD_OF_APP = {"service": "Deployment", "stateful": "StatefulSet", "job": "Job",
+                   "cronjob": "CronJob"}  # fmt: skip
 ORDER = {k.kind: i for i, k in enumerate(KINDS)}
 SPACE_KINDS = tuple(k for k in KINDS if k.space_owned)
 APP_KINDS = tuple(k for k in KINDS if not k.space_owned)

@@ -111,6 +111,7 @@ class ObservedApp(models.Model):
     ready_replicas = models.PositiveIntegerField(default=0)
     available_replicas = models.PositiveIntegerField(default=0)
     updated_replicas = models.PositiveIntegerField(default=0)
+    failed_replicas = models.PositiveIntegerField(default=0)  # failed pods of a Job
     ready = models.BooleanField(default=False)
     # When these figures last changed (a no-op pass writes nothing).
     changed_at = models.DateTimeField()

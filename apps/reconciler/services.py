@@ -1,7 +1,9 @@
 """Every write of the reconciler: passes (operation rows) and the "reconcile now" request.
 
 run_pass(cluster_id, trigger=..., wait=0)    a full pass under the cluster's lock
-run_target(cluster, Target(ns, app), ...)    one space or app (watch, on-commit hooks)
+run_target(cluster, Target(ns, app), ...)    one space or app on one cluster (watch)
+reconcile_app(app_id) / reconcile_space(id)  the targeted entry points the services' changes
+                                             reach on commit (apps/reconciler/hooks.py)
 do_request_reconcile(cluster, actor=...)     permission → audit → on_commit(task)
 """
 
@@ -19,10 +21,15 @@ from django.utils.translation import gettext as _
 from apps.audit.actors import Actor
 from apps.audit.choices import Outcome as AuditOutcome
 from apps.audit.services import authorize, record
+from apps.clusters import cluster_ops
 from apps.clusters.choices import Health
+from apps.clusters.gateway import GatewayError
+from apps.core.tasks import enqueue_on_commit
 from apps.reconciler import metrics
+from apps.reconciler import status as status_sync
 from apps.reconciler.choices import PassStatus, Scope, Trigger
 from apps.reconciler.engine import ClusterUnavailable, Outcome, Target, reconcile
+from apps.reconciler.kinds import KINDS_OF_APP, WORKLOAD_OF_APP
 from apps.reconciler.locks import ClusterLock, owner_name
 from apps.reconciler.models import ReconcilePass
 from apps.reconciler.permissions import can_request_reconcile
@@ -112,6 +119,7 @@ def run_pass(cluster_id: int, *, trigger: str = Trigger.SCHEDULE,
                                    "succeeds.") % {"name": cluster.name})  # fmt: skip
         try:
             outcome = reconcile(cluster, Target(), trigger=trigger)
+            _settle(outcome)
         except ClusterUnavailable as exc:
             return _finish(row, None, started, status=PassStatus.SKIPPED,
                            error=_("Cluster unreachable: %(error)s") % {"error": exc})  # fmt: skip
@@ -132,13 +140,23 @@ def _forget_old_passes(cluster) -> None:
     ReconcilePass.objects.filter(cluster=cluster, started_at__lt=cutoff).delete()
 
 
+def _settle(outcome: Outcome) -> None:
+    """Owners' status across their clusters, from what the pass observed."""
+    obs = outcome.observation
+    if obs is None:
+        return
+    status_sync.settle_apps(obs.app_ids, rolled=obs.rolled)
+    status_sync.settle_spaces(obs.space_ids)
+
+
 def run_target(cluster, target: Target, *, trigger: str = Trigger.CHANGE,
-               detected_at: datetime | None = None,
-               wait: float = 10) -> Outcome | None:  # fmt: skip
+               detected_at: datetime | None = None, wait: float = 10,
+               quiet: bool = False) -> Outcome | None:  # fmt: skip
     """Reconcile one space's or app's objects on one cluster (no cluster lock: a full pass
     and a targeted one converge on the same objects; one targeted run per target at a
-    time). A pass row is written when something was applied, pruned or failed, or when a
-    person or a change asked for it."""
+    time), then settle the status of what it observed. A pass row is written when
+    something was applied, pruned or failed, or when a person or a change asked for it
+    (not for the watcher's or a follow-up's quiet checks)."""
     name = f"target:{target.label}"
     lock = ClusterLock(cluster.pk, name=name)
     if not lock.acquire(wait=wait):
@@ -150,13 +168,21 @@ def run_target(cluster, target: Target, *, trigger: str = Trigger.CHANGE,
             outcome = reconcile(cluster, target, trigger=trigger, detected_at=detected_at)
         except ClusterUnavailable as exc:
             outcome = Outcome(errors=[str(exc)])
+            outcome.observation = status_sync.unreachable(cluster, target, str(exc))
+        obs = outcome.observation
+        if obs is not None and outcome.errors and not (obs.app_ids or obs.space_ids
+                                                       or obs.cleared or obs.uncleared):  # fmt: skip
+            # The target's objects could not be listed (a LIST failed): say so on it.
+            outcome.observation = status_sync.unreachable(cluster, target,
+                                                          "; ".join(outcome.errors))  # fmt: skip
+        _settle(outcome)
         if detected_at is not None:
             for _key in outcome.repaired:
                 metrics.REPAIR_SECONDS.labels(cluster.name).observe(
                     (timezone.now() - detected_at).total_seconds()
                 )
         busy = outcome.applied or outcome.pruned or outcome.failed or outcome.errors
-        if busy or trigger != Trigger.WATCH:
+        if busy or not (quiet or trigger == Trigger.WATCH):
             row = ReconcilePass(
                 cluster=cluster, scope=target.scope, target=target.label, trigger=trigger,
                 worker=owner_name(), started_at=now,
@@ -180,35 +206,110 @@ def _app_clusters(app) -> list:
     return out
 
 
-def reconcile_app(app_id: int, *, trigger: str = Trigger.CHANGE) -> dict | None:
-    """A targeted reconcile of one app on every cluster of its space (it may have left one)."""
+def _follow_delay(follow: int) -> float | None:
+    """Seconds until the next look at a change still under way; None: stop following."""
+    if follow >= int(getattr(settings, "K2_RECONCILE_FOLLOW_ATTEMPTS", 60)):
+        return None
+    return min(5.0, 2.0**follow)
+
+
+def reconcile_app(app_id: int, *, trigger: str = Trigger.CHANGE, follow: int = 0) -> dict | None:
+    """A targeted reconcile of one app on every cluster of its space (it may have left
+    one); None when the app is gone.
+
+    1. Per cluster: LIST the app's objects, apply what differs, prune what is no longer
+       rendered (all of it for an app being deleted), settle its placement's status.
+    2. A deleting app whose objects are gone everywhere is removed.
+    3. Returns {cluster name: figures, "again_in": seconds until a follow-up look while
+       the change is under way (a rollout not yet ready, objects still to delete) or None}
+       (cluster names are DNS-1123 labels: never "again_in").
+    """
+    from apps.workloads.choices import AppStatus
     from apps.workloads.models import App
 
     app = App.objects.select_related("space").filter(pk=app_id).first()
     if app is None:
         return None
-    out = {}
+    out: dict = {"again_in": None}
+    cleared, errors = True, []
     for cluster in _app_clusters(app):
-        outcome = run_target(cluster, Target(app.space.namespace, app.name), trigger=trigger)
-        out[cluster.name] = None if outcome is None else {
-            "applied": outcome.applied, "pruned": outcome.pruned, "failed": outcome.failed}  # fmt: skip
+        only = KINDS_OF_APP.get(app.kind, ())
+        if follow and app.status != AppStatus.DELETING and app.kind in WORKLOAD_OF_APP:
+            # A follow-up look at a rollout: its workload's status is all it needs to see.
+            only = (WORKLOAD_OF_APP[app.kind],)
+        target = Target(app.space.namespace, app.name, only)
+        outcome = run_target(cluster, target, trigger=trigger, quiet=follow > 0)
+        if outcome is None:
+            cleared = False
+            continue
+        obs = outcome.observation
+        if obs is None or app.pk in obs.uncleared or app.pk not in obs.cleared:
+            cleared = False
+            errors += [_("Cluster %(cluster)s: %(error)s") % {"cluster": cluster.name, "error": e}
+                       for e in outcome.errors + [f["error"] for f in outcome.failures]]  # fmt: skip
+        out[cluster.name] = {"applied": outcome.applied, "pruned": outcome.pruned,
+                             "failed": outcome.failed}  # fmt: skip
+    app.refresh_from_db(fields=["status"])
+    if app.status == AppStatus.DELETING:
+        if cleared and status_sync.app_removed(app.pk):
+            return out
+        status_sync.app_removal_failed(app.pk, errors)
+    elif app.status not in (AppStatus.DEPLOYING, AppStatus.PENDING):
+        return out
+    out["again_in"] = _follow_delay(follow)
     return out
 
 
-def reconcile_space(space_id: int, *, trigger: str = Trigger.CHANGE) -> dict | None:
-    """A targeted reconcile of one space's own objects on each of its clusters."""
+def reconcile_space(space_id: int, *, trigger: str = Trigger.CHANGE,
+                    follow: int = 0) -> dict | None:  # fmt: skip
+    """A targeted reconcile of one space's own objects on each of its clusters; None when
+    the space is gone.
+
+    1. Per cluster: LIST the space's objects, apply what differs, prune stale ones (a
+       removed member's RoleBinding), settle the placement's status; a provisioning space
+       then becomes active or failed.
+    2. A deleting space: its namespaces are deleted (an operation, not desired state);
+       once they are gone the space is deleted. `again_in` asks for a later look until
+       then (K2_SPACES_DELETE_POLL_SECONDS, at most K2_SPACES_DELETE_POLL_ATTEMPTS times,
+       after which the space fails with the reason in words). Returns {cluster name:
+       figures, "again_in": seconds or None}, as reconcile_app.
+    """
+    from apps.spaces.choices import SpaceState
     from apps.spaces.models import Space
 
     space = Space.objects.filter(pk=space_id).first()
     if space is None:
         return None
-    out = {}
-    for placement in space.placements.select_related("cluster"):
-        if not placement.cluster.enabled:
-            continue
-        outcome = run_target(placement.cluster, Target(space.namespace), trigger=trigger)
+    out: dict = {"again_in": None}
+    placements = [p for p in space.placements.select_related("cluster") if p.cluster.enabled]
+    for placement in placements:
+        outcome = run_target(placement.cluster, Target(space.namespace), trigger=trigger,
+                             quiet=follow > 0)  # fmt: skip
         out[placement.cluster.name] = None if outcome is None else {
             "applied": outcome.applied, "pruned": outcome.pruned, "failed": outcome.failed}  # fmt: skip
+    if space.state != SpaceState.DELETING:
+        return out
+    pending = 0
+    for placement in placements:
+        try:
+            gone = cluster_ops.delete_namespace(placement.cluster, space.namespace)
+        except GatewayError as exc:
+            status_sync.namespace_deletion(placement, gone=False, error=str(exc))
+            pending += 1
+            continue
+        status_sync.namespace_deletion(placement, gone=gone)
+        pending += not gone
+    if not pending:
+        status_sync.space_deleted(space)
+        return out
+    attempts = int(getattr(settings, "K2_SPACES_DELETE_POLL_ATTEMPTS", 120))
+    if follow >= attempts:
+        status_sync.space_deletion_failed(
+            space, _("The namespaces were still there after %(n)d checks; delete the space "
+                     "again.") % {"n": attempts},
+        )  # fmt: skip
+        return out
+    out["again_in"] = float(getattr(settings, "K2_SPACES_DELETE_POLL_SECONDS", 1))
     return out
 
 
@@ -220,11 +321,4 @@ def do_request_reconcile(cluster, *, actor: Actor) -> None:
     )  # fmt: skip
     with transaction.atomic():
         record(actor, "reconcile.request", cluster, cluster=cluster)
-    cluster_id = cluster.pk
-
-    def send():
-        from workers.reconcile import reconcile_cluster
-
-        reconcile_cluster.apply_async(args=[cluster_id], kwargs={"trigger": Trigger.MANUAL})
-
-    transaction.on_commit(send)
+    enqueue_on_commit("workers.reconcile.reconcile_cluster", cluster.pk, trigger=Trigger.MANUAL)

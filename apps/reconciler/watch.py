@@ -28,9 +28,11 @@ from django.utils import timezone
 
 from apps.clusters.gateway import GatewayError
 from apps.reconciler import kinds
+from apps.reconciler import status as status_sync
 from apps.reconciler.choices import Trigger
 from apps.reconciler.engine import Target
 from apps.reconciler.kinds import APP_LABEL, MANAGER, KindInfo, key_of
+from apps.reconciler.services import run_target
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,7 @@ class Watcher:
             getattr(settings, "K2_RECONCILE_WATCH_REPAIR_THREADS", 4)
         )
         self._pending: dict[tuple, tuple] = {}
+        self._figures: dict[tuple, dict] = {}  # (cluster id, key) -> last status figures
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -214,12 +217,18 @@ class Watcher:
             fingerprints[key] = (fp, labels)
             if kind == "MODIFIED" and old is not None and old[0] != fp and foreign_write(obj):
                 self._enqueue(cluster, obj, timezone.now())
+            elif info.kind in status_sync.WORKLOAD_KINDS:
+                # A rollout moved (replicas ready, a Job done): the owner's status follows.
+                figures = status_sync.workload_figures(obj)
+                where = (getattr(cluster, "pk", None), key)
+                seen = self._figures.get(where)
+                self._figures[where] = figures
+                if kind == "MODIFIED" and seen is not None and seen != figures:
+                    self._enqueue(cluster, obj, timezone.now())
         return version
 
     # --- repairing --------------------------------------------------------------------------
     def _repair_loop(self) -> None:
-        from apps.reconciler.services import run_target
-
         try:
             while not self._stop.is_set():
                 with self._cond:

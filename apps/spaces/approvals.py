@@ -70,8 +70,9 @@ def on_prod_approved(request) -> None:
     """Start provisioning the approved production space (once: a race-safe transition)."""
     from django.db import transaction
 
+    from apps.reconciler.hooks import reconcile_space_on_commit
     from apps.spaces.exceptions import SpaceConflict
-    from apps.spaces.services import _on_commit, _transition
+    from apps.spaces.services import _transition
 
     space = Space.objects.filter(pk=request.payload.get("space_id")).first()
     if space is None or space.state != SpaceState.PENDING_APPROVAL:
@@ -82,7 +83,7 @@ def on_prod_approved(request) -> None:
                 space, SpaceState.PROVISIONING, actor=_actor(request),
                 message=_("Approved (request #%(id)s).") % {"id": request.pk},
             )  # fmt: skip
-            _on_commit("provision_space", space.pk)
+            reconcile_space_on_commit(space.pk)
     except SpaceConflict:
         return
 

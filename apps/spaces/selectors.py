@@ -86,8 +86,9 @@ def quota_usage(space: Space) -> list[dict]:
     """Per cluster: hard and used from the space's ResourceQuota status, read through the
     gateway and cached for K2_SPACES_USAGE_CACHE_SECONDS; an unreadable one carries its
     error in words."""
+    from apps.clusters.cluster_ops import quota_usage as read
     from apps.clusters.gateway import GatewayError
-    from apps.spaces.cluster_ops import quota_usage as read
+    from apps.spaces.manifests import QUOTA_NAME
 
     if space.state not in {SpaceState.ACTIVE, SpaceState.EXPIRING, SpaceState.EXPIRED}:
         return []
@@ -98,7 +99,7 @@ def quota_usage(space: Space) -> list[dict]:
         usage = cache.get(key)
         if usage is None:
             try:
-                usage = read(placement.cluster, space.namespace)
+                usage = read(placement.cluster, space.namespace, QUOTA_NAME)
             except GatewayError as exc:
                 usage = {"hard": {}, "used": {}, "error": str(exc)}
             cache.set(key, usage, seconds)

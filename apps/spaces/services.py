@@ -4,7 +4,7 @@ Each service: permission check (a refusal is audited and raises PermissionDenied
 validation (ValidationError, nothing written) → one transaction (rows locked, state moved
 with a race-safe transition) → audit record → cluster work enqueued on commit. The portal,
 the API, the approval handlers and the Celery tasks share these functions. Cluster-facing
-work (provisioning, deletion) lives in apps/spaces/provisioning.py.
+work (provisioning, deletion) is the reconciler's targeted pass (apps/reconciler/hooks.py).
 """
 
 from dataclasses import dataclass
@@ -22,6 +22,7 @@ from apps.audit.actors import Actor
 from apps.audit.services import authorize, diff, record
 from apps.clusters.choices import PRODUCTION_ENVIRONMENTS, Environment
 from apps.clusters.models import Cluster
+from apps.reconciler.hooks import reconcile_space_on_commit
 from apps.spaces import permissions as perms
 from apps.spaces.choices import (
     DELETABLE_STATES,
@@ -71,15 +72,6 @@ def _actor_name(actor: Actor) -> str:
 
 def _setting(name: str, default):
     return getattr(settings, name, default)
-
-
-def _on_commit(task_name: str, *args) -> None:
-    def send():
-        import workers.spaces as tasks
-
-        getattr(tasks, task_name).delay(*args)
-
-    transaction.on_commit(send)
 
 
 def _transition(space: Space, target: str, *, actor: Actor, message: str = "") -> Space:
@@ -281,7 +273,7 @@ def do_create_space(
                              "maximum of %(cpu)s CPU, %(memory)s memory).")
                         % {"space": slug, "cpu": maximum.cpu, "memory": maximum.memory},
                     )  # fmt: skip
-                _on_commit("provision_space", space.pk)
+                reconcile_space_on_commit(space.pk)
     except IntegrityError:
         raise ValidationError(
             {"slug": [_("The name '%(name)s' is taken; choose another one.") % {"name": slug}]}
@@ -329,13 +321,13 @@ def do_retry_space(space: Space, *, actor: Actor) -> Space:
     with transaction.atomic():
         if space.state == SpaceState.FAILED:
             _transition(space, SpaceState.PROVISIONING, actor=actor, message=_("Retry requested."))
-            _on_commit("provision_space", space.pk)
+            reconcile_space_on_commit(space.pk)
         else:
             record(
                 actor, "space.retry", space, reason=_("Re-apply on the failed clusters."),
                 space=space, cluster=space.primary_cluster,
             )  # fmt: skip
-            _on_commit("sync_space", space.pk)
+            reconcile_space_on_commit(space.pk)
         SpaceCluster.objects.filter(space=space).update(error="")
     return space
 
@@ -351,7 +343,7 @@ def do_delete_space(space: Space, *, actor: Actor) -> Space:
     _require_state(space, DELETABLE_STATES, _("delete it"))
     with transaction.atomic():
         _transition(space, SpaceState.DELETING, actor=actor)
-        _on_commit("delete_space", space.pk)
+        reconcile_space_on_commit(space.pk)
     return space
 
 
@@ -372,7 +364,7 @@ def _sync_members(space: Space) -> None:
     """Re-apply the space after a change; also while provisioning, since a run that
     started before the change may have read the old members (the runs queue on a lock)."""
     if space.state in PROVISIONED_STATES:
-        _on_commit("sync_space", space.pk)
+        reconcile_space_on_commit(space.pk)
 
 
 def do_add_member(space: Space, user, role: str, *, actor: Actor) -> Membership:
@@ -510,7 +502,7 @@ def do_transfer_space(space: Space, new_owner, *, actor: Actor) -> Space:
                                "after": new_owner.get_username()}},
             space=space, cluster=space.primary_cluster,
         )  # fmt: skip
-        _on_commit("sync_space", space.pk)
+        reconcile_space_on_commit(space.pk)
     return space
 
 

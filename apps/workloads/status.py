@@ -1,8 +1,12 @@
-"""Live status of an app, read through the gateway and cached briefly.
+"""The live status page of an app: its pods and events read through the gateway (an
+operation of apps/clusters/cluster_ops.py), cached briefly. Read only: nothing here
+writes a row.
 
 Per cluster: desired, updated, ready and available replicas; pods with phase, readiness,
 restarts, node, IP and age; recent events of the app's objects; the last OOM kill.
-A cluster that cannot be read is reported with its error, never as a page error.
+A cluster that cannot be read is reported with its error, never as a page error. The
+app's phase is App.status, as the reconciler's passes observed and settled it
+(apps/reconciler/status.py).
 """
 
 from datetime import UTC, datetime
@@ -10,11 +14,11 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.cache import cache
 
+from apps.clusters.cluster_ops import read_app_objects
 from apps.clusters.gateway import GatewayError
-from apps.workloads.choices import AppKind, ApplyStatus, AppStatus
-from apps.workloads.cluster_ops import read_app_objects
+from apps.workloads.choices import AppKind, AppStatus
 from apps.workloads.models import App
-from apps.workloads.rendering import CANARY, REVISION_LABEL, TRACK_LABEL
+from apps.workloads.rendering import APP_LABEL, CANARY, REVISION_LABEL, TRACK_LABEL
 
 _WORKLOAD_LISTS = {
     AppKind.SERVICE: ("deployments",),
@@ -115,7 +119,7 @@ def _read_cluster(app: App, placement, now: datetime) -> dict:
         "error": "",
     }
     try:
-        objects = read_app_objects(cluster, app.space.namespace, app.name, kinds)
+        objects = read_app_objects(cluster, app.space.namespace, f"{APP_LABEL}={app.name}", kinds)
     except GatewayError as exc:
         row.update({"error": exc.message, "desired": 0, "updated": 0, "ready": 0, "available": 0})
         return {"row": row, "pods": [], "events": [], "oom": None}
@@ -153,42 +157,9 @@ def _read_cluster(app: App, placement, now: datetime) -> dict:
     return {"row": row, "pods": pods, "events": events, "oom": oom}
 
 
-def derive_phase(app: App, clusters: list[dict]) -> str:
-    """One status from the stored apply outcome and the live counts."""
-    if app.status == AppStatus.DELETING:
-        return AppStatus.DELETING
-    if any(c.get("apply_status") == ApplyStatus.FAILED for c in clusters):
-        return AppStatus.FAILED
-    if app.paused:
-        return AppStatus.PAUSED
-    if app.applied_generation < app.generation:
-        return AppStatus.DEPLOYING
-    if any(c.get("error") for c in clusters):
-        return AppStatus.DEGRADED
-    desired = sum(c.get("desired", 0) for c in clusters)
-    if app.kind == AppKind.JOB:
-        if sum(c.get("failed", 0) for c in clusters) and not sum(
-            c.get("active", 0) for c in clusters
-        ):
-            return AppStatus.FAILED
-        done = sum(c.get("succeeded", 0) for c in clusters)
-        return AppStatus.COMPLETED if desired and done >= desired else AppStatus.DEPLOYING
-    if app.kind == AppKind.CRONJOB:
-        return AppStatus.RUNNING
-    ready = sum(c.get("ready", 0) for c in clusters)
-    updated = sum(c.get("updated", 0) for c in clusters)
-    expected = app.replicas + (app.canary_replicas if app.has_canary else 0)
-    if desired < expected or updated < desired or ready < desired:
-        return AppStatus.DEPLOYING
-    return AppStatus.RUNNING
-
-
 def read_status(app: App, *, fresh: bool = False) -> dict:
-    """The app's live status across its clusters (cached for a couple of seconds).
-
-    Also settles App.status to the derived phase (a conditional update, so a concurrent
-    delete or apply outcome is never overwritten by a stale read).
-    """
+    """The app's live status across its clusters (cached for a couple of seconds); its
+    phase is the status the reconciler settled."""
     key = f"k2:workloads:status:{app.pk}:{app.generation}:{app.status}"
     if not fresh:
         cached = cache.get(key)
@@ -205,7 +176,7 @@ def read_status(app: App, *, fresh: bool = False) -> dict:
             ooms.append(part["oom"])
     events.sort(key=lambda e: e["at"] or "", reverse=True)
     pods.sort(key=lambda p: (p["cluster"], p["track"] != "stable", p["name"]))
-    phase = derive_phase(app, clusters)
+    phase = app.status
     summary = {
         k: sum(c.get(k, 0) for c in clusters) for k in ("desired", "updated", "ready", "available")
     }
@@ -222,10 +193,5 @@ def read_status(app: App, *, fresh: bool = False) -> dict:
         "last_oom": max(ooms, key=lambda o: o["at"] or "", default=None),
         "read_at": now.isoformat(),
     }
-    if phase != app.status and app.status != AppStatus.DELETING:
-        App.objects.filter(pk=app.pk, status=app.status, generation=app.generation).update(
-            status=phase
-        )
-        app.status = phase
     cache.set(key, status, cache_seconds())
     return status

@@ -1,7 +1,8 @@
 """From models to rendering: the AppTarget of an app on each of its clusters.
 
-The only module that turns App rows into the pure rendering inputs; apply, export and
-the reconciler (next issue) all go through `app_targets`.
+The only module that turns App rows into the pure rendering inputs: export goes through
+`app_targets`, and the reconciler's bulk reader (apps/reconciler/desired.py
+`app_targets_bulk`, held equal to it by a test) uses `policy_for`.
 """
 
 from decimal import Decimal

@@ -14,11 +14,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def queued(monkeypatch):
-    from workers import reconcile
+    from apps.core import tasks
 
     calls = []
-    monkeypatch.setattr(reconcile.reconcile_cluster, "apply_async",
-                        lambda args=None, kwargs=None, **kw: calls.append((args, kwargs)))  # fmt: skip
+    monkeypatch.setattr(tasks, "send", lambda name, a, k, o: calls.append((list(a), k))
+                        if name == "workers.reconcile.reconcile_cluster" else None)  # fmt: skip
     return calls
 
 

@@ -16,11 +16,11 @@ from tests.reconciler.conftest import core, managed
 
 @pytest.mark.django_db
 def test_hooks_queue_targeted_tasks_on_commit(monkeypatch, django_capture_on_commit_callbacks):
-    from workers import reconcile
+    from apps.core import tasks
 
     sent = []
-    monkeypatch.setattr(reconcile.reconcile_app, "delay", lambda pk: sent.append(("app", pk)))
-    monkeypatch.setattr(reconcile.reconcile_space, "delay", lambda pk: sent.append(("space", pk)))
+    short = {"workers.reconcile.reconcile_app": "app", "workers.reconcile.reconcile_space": "space"}
+    monkeypatch.setattr(tasks, "send", lambda name, a, k, o: sent.append((short[name], *a)))
     with django_capture_on_commit_callbacks(execute=True):
         reconcile_app_on_commit(7)
         reconcile_space_on_commit(3)

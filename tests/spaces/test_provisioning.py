@@ -174,3 +174,58 @@ def test_an_unreachable_cluster_fails_the_space_in_words_and_retry_heals_it(
     assert [t.to_state for t in space.transitions.all()] == [
         "provisioning", "failed", "provisioning", "active",
     ]  # fmt: skip
+
+
+def test_every_space_change_produces_a_targeted_pass_and_the_state_follows_it(
+    alice, bob, test_cluster, sim, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The services only queue the reconciler's targeted pass; the pass row is written and
+    the state moves (provisioning -> active, deleting -> deleted) from what it observed."""
+    from apps.core import tasks
+    from apps.reconciler.models import ReconcilePass
+    from apps.reconciler.services import reconcile_space
+    from apps.spaces.services import do_add_member, do_create_space, do_delete_space
+
+    queued = []
+    monkeypatch.setattr(tasks, "send", lambda name, a, k, o: queued.append((name, a, k)))
+
+    def passes():
+        return ReconcilePass.objects.filter(scope="space", target="lifecycle").count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        space = do_create_space(actor=alice, slug="lifecycle", environment="test").space
+    assert queued == [("workers.reconcile.reconcile_space", (space.pk,), {})]
+    space.refresh_from_db()
+    assert space.state == SpaceState.PROVISIONING and passes() == 0
+    assert namespaces(sim["test"], "lifecycle") == []
+    reconcile_space(space.pk)
+    space.refresh_from_db()
+    assert space.state == SpaceState.ACTIVE and passes() == 1
+    assert namespaces(sim["test"], "lifecycle") == ["lifecycle"]
+    activated = space.transitions.get(to_state="active")
+    assert activated.actor_name == "workers.reconcile.reconcile_space"
+
+    queued.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        do_add_member(space, bob, "developer", actor=alice)
+    assert queued == [("workers.reconcile.reconcile_space", (space.pk,), {})]
+    reconcile_space(space.pk)
+    assert passes() == 2
+    binding = client.RbacAuthorizationV1Api(sim["test"].api_client()).read_namespaced_role_binding(
+        "k2-developer", "lifecycle"
+    )
+    assert [s.name for s in binding.subjects] == ["bob"]
+
+    queued.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        do_delete_space(space, actor=alice)
+    assert queued == [("workers.reconcile.reconcile_space", (space.pk,), {})]
+    import time
+
+    deadline = time.monotonic() + 20
+    while (result := reconcile_space(space.pk))["again_in"] is not None:
+        assert time.monotonic() < deadline, "namespace still there"
+        time.sleep(result["again_in"])
+    space.refresh_from_db()
+    assert space.state == SpaceState.DELETED and passes() >= 3
+    assert namespaces(sim["test"], "lifecycle") == []

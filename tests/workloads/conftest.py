@@ -141,23 +141,35 @@ def space(make_space, dev, viewer):
 @pytest.fixture
 def run(django_capture_on_commit_callbacks, monkeypatch) -> Callable:
     """run(service, *args, **kwargs): call a service, then run the tasks it queued on commit
-    in this process (the real worker is exercised by the browser test)."""
-    from workers import workloads
+    in this process (the real worker is exercised by the browser test): the reconciler's
+    targeted pass, and its follow-up looks (after their countdown) while a rollout or a
+    removal is under way, up to FOLLOW_BUDGET seconds."""
+    from celery import current_app
 
-    queued: list[tuple[Any, tuple, dict]] = []
-    for task in (workloads.apply_app, workloads.delete_app):
-        monkeypatch.setattr(task, "delay", lambda *a, _t=task, **k: queued.append((_t, a, k)))
+    from apps.core import tasks
+
+    current_app.loader.import_default_modules()  # the workers/ task modules, as a worker does
+    queued: list[tuple[str, tuple, dict, dict]] = []
+    monkeypatch.setattr(tasks, "send", lambda name, a, k, o: queued.append((name, a, k, o)))
 
     def call(fn, *args, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
             result = fn(*args, **kwargs)
+        deadline = time.monotonic() + FOLLOW_BUDGET
         while queued:
-            task, a, k = queued.pop(0)
-            task.run(*a, **k)
+            name, a, k, options = queued.pop(0)
+            if options.get("countdown"):
+                if time.monotonic() > deadline:
+                    continue  # the rest of the rollout is not this test's business
+                time.sleep(min(options["countdown"], 0.5))
+            current_app.tasks[name].run(*a, **k)
         return result
 
     call.queued = queued
     return call
+
+
+FOLLOW_BUDGET = 10.0
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:

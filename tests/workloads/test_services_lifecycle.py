@@ -213,3 +213,74 @@ def test_status_reports_the_last_oom_kill_and_events(sim, space, dev, run):
     )
     assert any(e["reason"] == "OOMKilling" for e in status["events"])
     assert any(p["restarts"] >= 1 for p in status["pods"])
+
+
+def _change_passes(space, name: str) -> int:
+    from apps.reconciler.models import ReconcilePass
+
+    return ReconcilePass.objects.filter(
+        scope="app", target=f"{space.namespace}/{name}", trigger="change"
+    ).count()
+
+
+def test_every_api_change_reaches_the_cluster_through_a_targeted_pass_row(sim, space, dev, run):
+    from tests.conftest import api_as
+
+    client = api_as(dev)
+    url = f"/api/v1/apps/{space.slug}/web/"
+    body = {"space": space.slug, "name": "web", "spec": service_spec(), "replicas": 1}
+    changes = [
+        (client.post, "/api/v1/apps/", body),
+        (client.post, f"{url}scale/", {"replicas": 2}),
+        (client.patch, url, {"spec": {"image": "harbor.k2.test/shop/web:2.0"}}),
+        (client.post, f"{url}pause/", {}),
+        (client.post, f"{url}resume/", {}),
+        (client.post, f"{url}restart/", {}),
+        (client.post, f"{url}rollback/", {"revision": 1}),
+        (client.delete, url, None),
+    ]
+    for method, path, data in changes:
+        before = _change_passes(space, "web")
+        response = run(method, path, data, format="json")
+        assert response.status_code < 300, (path, response.content)
+        assert _change_passes(space, "web") == before + 1, f"{method.__name__} {path}: no pass row"
+    assert not App.objects.filter(space=space, name="web").exists()
+
+
+def test_app_status_comes_from_what_the_reconciler_observed(sim, space, dev, run, monkeypatch):
+    from apps.core import tasks
+    from apps.reconciler.services import reconcile_app
+
+    # Run the on-commit pass, but none of its follow-up looks: the status stays as the
+    # one pass saw it (its Deployment just written: deploying).
+    app = run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
+    run.queued.clear()
+    monkeypatch.setattr(tasks, "send", lambda *a: None)
+    app.refresh_from_db()
+    wait_for(lambda: len(ready_pods(sim, "wl-test", space.namespace, "web")) == 1)
+    App.objects.filter(pk=app.pk).update(status=AppStatus.DEPLOYING)
+    # The live page reads the pods but writes nothing: the row keeps what was observed.
+    page = read_status(App.objects.get(pk=app.pk), fresh=True)
+    assert page["summary"]["ready"] == 1 and page["phase"] == AppStatus.DEPLOYING
+    assert App.objects.get(pk=app.pk).status == AppStatus.DEPLOYING
+    # The reconciler's next look sees the ready pods and settles the app running.
+    result = reconcile_app(app.pk)
+    assert result["again_in"] is None
+    app.refresh_from_db()
+    assert app.status == AppStatus.RUNNING and app.applied_generation == app.generation
+    placement = app.placements.get()
+    assert placement.status == "applied" and placement.applied_generation == app.generation
+
+
+def test_a_cluster_error_fails_the_app_in_words(sim, space, dev, run):
+    sim["wl-test"].set_faults(refuse_connections=True)
+    try:
+        app = run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
+    finally:
+        sim["wl-test"].clear_faults()
+    app.refresh_from_db()
+    assert app.status == AppStatus.FAILED
+    assert app.status_message.startswith("Cluster wl-test: ")
+    assert app.placements.get().status == "failed"
+    assert AuditEvent.objects.filter(action="app.apply", target_id=str(app.pk),
+                                     outcome="failed").exists()  # fmt: skip

@@ -3,12 +3,12 @@
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
 from apps.audit.actors import Actor
 from apps.audit.services import authorize
+from apps.reconciler.hooks import reconcile_app_on_commit
 from apps.spaces.choices import SpaceState
 from apps.workloads import permissions
 from apps.workloads.choices import SCALABLE_KINDS, AppStatus
@@ -33,17 +33,11 @@ def _authorize(actor: Actor, action: str, target, space, *, allowed: bool | None
 
 
 def _enqueue_apply(app: App) -> None:
-    from workers.workloads import apply_app
-
-    app_id, generation = app.pk, app.generation
-    transaction.on_commit(lambda: apply_app.delay(app_id, generation))
+    reconcile_app_on_commit(app.pk)
 
 
 def _enqueue_delete(app: App) -> None:
-    from workers.workloads import delete_app
-
-    app_id = app.pk
-    transaction.on_commit(lambda: delete_app.delay(app_id))
+    reconcile_app_on_commit(app.pk)
 
 
 def _check_space_writable(space) -> None:

@@ -1,6 +1,7 @@
 """Adopt an existing Deployment of the space's namespace into an App."""
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from apps.audit.actors import Actor
@@ -27,9 +28,9 @@ def do_adopt_deployment(
     The Deployment's selector is kept (it cannot change), so the adopted Deployment is
     updated in place by the first apply rather than replaced.
     """
+    from apps.clusters.cluster_ops import claim_deployment, read_deployment
     from apps.clusters.gateway import GatewayError, Kind
     from apps.workloads.adopt import spec_from_deployment
-    from apps.workloads.cluster_ops import read_deployment
 
     _authorize(actor, "adopt", (("workloads.app", "", name or deployment)), space)
     _check_space_writable(space)
@@ -52,12 +53,21 @@ def do_adopt_deployment(
     if labels.get("app.kubernetes.io/managed-by") == "k2cloud":
         raise ValidationError({"deployment": [_("This Deployment is already managed by K2Cloud.")]})
     spec, replicas = spec_from_deployment(obj)
-    return do_create_app(
-        space,
-        name=name or deployment,
-        spec=spec,
-        replicas=replicas,
-        placement=[{"cluster": cluster.name, "weight": 1}],
-        message=_("Adopted from Deployment %(name)s") % {"name": deployment},
-        actor=actor,
-    )
+    # Once the app is committed, the Deployment is labelled K2Cloud's, so the reconciler
+    # takes it over (it never touches an object without K2's label). Registered before
+    # do_create_app's own on-commit pass request, hence run before that pass is queued.
+    labels = {"app.kubernetes.io/managed-by": "k2cloud", "k2cloud.io/space": space.slug,
+              "k2cloud.io/app": name or deployment}  # fmt: skip
+    with transaction.atomic():
+        transaction.on_commit(
+            lambda: claim_deployment(cluster, space.namespace, deployment, labels), robust=True
+        )
+        return do_create_app(
+            space,
+            name=name or deployment,
+            spec=spec,
+            replicas=replicas,
+            placement=[{"cluster": cluster.name, "weight": 1}],
+            message=_("Adopted from Deployment %(name)s") % {"name": deployment},
+            actor=actor,
+        )
