@@ -193,7 +193,9 @@ def test_every_space_change_produces_a_targeted_pass_and_the_state_follows_it(
         return ReconcilePass.objects.filter(scope="space", target="lifecycle").count()
 
     with django_capture_on_commit_callbacks(execute=True):
-        space = do_create_space(actor=alice, slug="lifecycle", environment="test").space
+        space = do_create_space(
+            actor=Actor.for_user(alice), slug="lifecycle", environment="test"
+        ).space
     assert queued == [("workers.reconcile.reconcile_space", (space.pk,), {})]
     space.refresh_from_db()
     assert space.state == SpaceState.PROVISIONING and passes() == 0
@@ -207,7 +209,7 @@ def test_every_space_change_produces_a_targeted_pass_and_the_state_follows_it(
 
     queued.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        do_add_member(space, bob, "developer", actor=alice)
+        do_add_member(space, bob, "developer", actor=Actor.for_user(alice))
     assert queued == [("workers.reconcile.reconcile_space", (space.pk,), {})]
     reconcile_space(space.pk)
     assert passes() == 2
@@ -218,7 +220,7 @@ def test_every_space_change_produces_a_targeted_pass_and_the_state_follows_it(
 
     queued.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        do_delete_space(space, actor=alice)
+        do_delete_space(space, actor=Actor.for_user(alice))
     assert queued == [("workers.reconcile.reconcile_space", (space.pk,), {})]
     import time
 

@@ -253,7 +253,9 @@ def test_app_status_comes_from_what_the_reconciler_observed(sim, space, dev, run
 
     # Run the on-commit pass, but none of its follow-up looks: the status stays as the
     # one pass saw it (its Deployment just written: deploying).
-    app = run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
+    app = run(
+        services.do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev)
+    )
     run.queued.clear()
     monkeypatch.setattr(tasks, "send", lambda *a: None)
     app.refresh_from_db()
@@ -275,7 +277,13 @@ def test_app_status_comes_from_what_the_reconciler_observed(sim, space, dev, run
 def test_a_cluster_error_fails_the_app_in_words(sim, space, dev, run):
     sim["wl-test"].set_faults(refuse_connections=True)
     try:
-        app = run(services.do_create_app, space, name="web", spec=service_spec(), actor=dev)
+        app = run(
+            services.do_create_app,
+            space,
+            name="web",
+            spec=service_spec(),
+            actor=Actor.for_user(dev),
+        )
     finally:
         sim["wl-test"].clear_faults()
     app.refresh_from_db()
