@@ -16,7 +16,7 @@ def reconcile_all() -> int:
     parallel and one slow cluster never delays the others)."""
     from apps.clusters.models import Cluster
 
-    expires = int(getattr(settings, "K2_RECONCILE_INTERVAL", 60))
+    expires = settings.K2_RECONCILE_INTERVAL
     ids = list(Cluster.objects.filter(enabled=True).values_list("pk", flat=True))
     for pk in ids:
         reconcile_cluster.apply_async(args=[pk], expires=expires)
@@ -30,9 +30,7 @@ def reconcile_cluster(self, cluster_id: int, trigger: str = "schedule") -> int |
     from apps.reconciler.choices import Trigger
     from apps.reconciler.services import run_pass
 
-    wait = 0 if trigger == Trigger.SCHEDULE else float(
-        getattr(settings, "K2_RECONCILE_LOCK_WAIT", 30)
-    )  # fmt: skip
+    wait = 0 if trigger == Trigger.SCHEDULE else settings.K2_RECONCILE_LOCK_WAIT
     row = run_pass(cluster_id, trigger=trigger, wait=wait)
     if row is None and trigger != Trigger.SCHEDULE:
         from apps.clusters.models import Cluster

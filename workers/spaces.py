@@ -30,8 +30,8 @@ def delete_space(self, space_id: int) -> bool:
 
     if do_finish_deletion(space_id):
         return True
-    interval = float(getattr(settings, "K2_SPACES_DELETE_POLL_SECONDS", 1))
-    attempts = int(getattr(settings, "K2_SPACES_DELETE_POLL_ATTEMPTS", 120))
+    interval = settings.K2_SPACES_DELETE_POLL_SECONDS
+    attempts = settings.K2_SPACES_DELETE_POLL_ATTEMPTS
     if self.request.retries >= attempts:
         do_fail_deletion(
             space_id,

@@ -14,7 +14,7 @@ def _app_lock(app_id: int):
     """One apply or delete per app at a time; a second one is retried later (it will apply
     the newest state), never run concurrently where its prune could undo the other's work."""
     key = f"k2:workloads:lock:{app_id}"
-    seconds = int(getattr(settings, "K2_WORKLOADS_APPLY_LOCK_SECONDS", 300))
+    seconds = settings.K2_WORKLOADS_APPLY_LOCK_SECONDS
     if not cache.add(key, 1, timeout=seconds):
         raise TransientError(f"app {app_id} is being applied by another task")
     try:

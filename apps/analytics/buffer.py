@@ -20,7 +20,7 @@ from django.conf import settings
 
 log = logging.getLogger(__name__)
 
-QUEUE_KEY = "k2:analytics:events"
+QUEUE_KEY = "k2:analytics:events"  # the default of settings.K2_ANALYTICS_QUEUE_KEY
 _client: redis.Redis | None = None
 _client_lock = threading.Lock()
 _last_warning = 0.0
@@ -28,7 +28,7 @@ dropped = 0  # events lost because Redis was unreachable (this process, since st
 
 
 def queue_key() -> str:
-    return getattr(settings, "K2_ANALYTICS_QUEUE_KEY", QUEUE_KEY)
+    return settings.K2_ANALYTICS_QUEUE_KEY
 
 
 def client() -> redis.Redis:
@@ -55,11 +55,11 @@ _flusher_pid = 0
 
 
 def _flush_size() -> int:
-    return int(getattr(settings, "K2_ANALYTICS_FLUSH_SIZE", 50))
+    return settings.K2_ANALYTICS_FLUSH_SIZE
 
 
 def _flush_seconds() -> float:
-    return float(getattr(settings, "K2_ANALYTICS_FLUSH_SECONDS", 1.0))
+    return settings.K2_ANALYTICS_FLUSH_SECONDS
 
 
 def _warn(exc: Exception, count: int) -> None:

@@ -442,8 +442,8 @@ def capacity_totals(nodes: list[dict], pods: list[dict]) -> dict:
 def probe_settings() -> tuple[int, int]:
     """(slow probe threshold in ms, failed probes before unreachable)."""
     return (
-        int(getattr(settings, "K2_CLUSTER_PROBE_SLOW_MS", 2000)),
-        max(1, int(getattr(settings, "K2_CLUSTER_UNREACHABLE_AFTER", 3))),
+        settings.K2_CLUSTER_PROBE_SLOW_MS,
+        max(1, settings.K2_CLUSTER_UNREACHABLE_AFTER),
     )
 
 

@@ -41,7 +41,7 @@ class ClusterLock:
 
     def __init__(self, cluster_id: int, *, name: str = "pass"):
         self.key = f"k2:reconcile:{name}:{cluster_id}"
-        self.seconds = int(getattr(settings, "K2_RECONCILE_LOCK_SECONDS", 300))
+        self.seconds = settings.K2_RECONCILE_LOCK_SECONDS
         self.owner = f"{owner_name()}:{uuid.uuid4().hex[:8]}"
         self._lock = client().lock(self.key, timeout=self.seconds, thread_local=False)
 

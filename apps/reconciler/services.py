@@ -56,7 +56,7 @@ def _finish(row: ReconcilePass, outcome: Outcome | None, started: float, *,
         errors += outcome.errors
         if outcome.prune_blocked:
             row.prune_blocked = True
-            share = float(getattr(settings, "K2_RECONCILE_MAX_PRUNE_SHARE", 0.5))
+            share = settings.K2_RECONCILE_MAX_PRUNE_SHARE
             errors.insert(0, _blocked_message(outcome.prune_blocked, share))
     row.error = "\n".join(errors)[:10000]
     if status is None:
@@ -127,7 +127,7 @@ def run_pass(cluster_id: int, *, trigger: str = Trigger.SCHEDULE,
 
 def _forget_old_passes(cluster) -> None:
     """Pass rows are kept K2_RECONCILE_KEEP_DAYS (7); drift history stays."""
-    days = int(getattr(settings, "K2_RECONCILE_KEEP_DAYS", 7))
+    days = settings.K2_RECONCILE_KEEP_DAYS
     cutoff = timezone.now() - timedelta(days=days)
     ReconcilePass.objects.filter(cluster=cluster, started_at__lt=cutoff).delete()
 

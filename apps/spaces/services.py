@@ -74,10 +74,6 @@ def _user_or_none(actor):
     return perms.user_of(actor) if actor is not None else None
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def _on_commit(task_name: str, *args) -> None:
     def send():
         import workers.spaces as tasks
@@ -601,8 +597,8 @@ def do_request_quota(space: Space, quota: dict, *, actor, reason: str = "") -> R
 def renewal_terms(space: Space) -> dict:
     """Renewal length and cap of the space's cluster policy, and where a renewal would land."""
     policy = policy_of(space.primary_cluster)
-    days = policy.get("renewal_days") or _setting("K2_SPACES_RENEWAL_DAYS", 7)
-    cap_days = policy.get("renewal_cap_days") or _setting("K2_SPACES_RENEWAL_CAP_DAYS", 90)
+    days = policy.get("renewal_days") or settings.K2_SPACES_RENEWAL_DAYS
+    cap_days = policy.get("renewal_cap_days") or settings.K2_SPACES_RENEWAL_CAP_DAYS
     now = timezone.now()
     start = max(space.expires_at or now, now)
     new_expiry = start + timedelta(days=int(days))
