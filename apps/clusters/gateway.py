@@ -39,6 +39,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
+from kubernetes.utils.quantity import parse_quantity  # noqa: F401  (apps/clusters/quantity.py)
 from prometheus_client import Counter, Gauge, Histogram
 
 from apps.clusters.choices import Health

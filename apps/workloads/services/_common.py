@@ -9,12 +9,12 @@ from django.utils.translation import gettext as _
 
 from apps.audit.actors import as_actor
 from apps.audit.services import authorize
+from apps.clusters.quantity import cpu_millicores, memory_bytes
 from apps.spaces.choices import SpaceState
 from apps.workloads import permissions
 from apps.workloads.choices import SCALABLE_KINDS, AppStatus
 from apps.workloads.models import App, AppRevision
 from apps.workloads.rendering import digest, normalize_spec, split_replicas, validate_spec
-from apps.workloads.rendering.quantity import cpu_millicores, memory_bytes
 from apps.workloads.rendering.spec import validate_replicas, validate_weight
 
 # Spaces whose namespaces exist (or are being made): apps may be written there.
