@@ -18,11 +18,11 @@ import time
 import redis
 from django.conf import settings
 
+from apps.core import redis_client
+
 log = logging.getLogger(__name__)
 
 QUEUE_KEY = "k2:analytics:events"  # the default of settings.K2_ANALYTICS_QUEUE_KEY
-_client: redis.Redis | None = None
-_client_lock = threading.Lock()
 _last_warning = 0.0
 dropped = 0  # events lost because Redis was unreachable (this process, since start)
 
@@ -32,20 +32,12 @@ def queue_key() -> str:
 
 
 def client() -> redis.Redis:
-    """One connection pool per process, with short timeouts: a slow Redis never stalls a page."""
-    global _client
-    if _client is None:
-        with _client_lock:
-            if _client is None:
-                _client = redis.Redis.from_url(
-                    settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5
-                )
-    return _client
+    """The process's Redis client (short timeouts: a slow Redis never stalls a page)."""
+    return redis_client.client()
 
 
 def reset_client() -> None:
-    global _client
-    _client = None
+    redis_client.reset()
 
 
 _pending: list[str] = []

@@ -16,20 +16,7 @@ import uuid
 import redis
 from django.conf import settings
 
-_client: redis.Redis | None = None
-_client_pid: int | None = None
-_client_lock = threading.Lock()
-
-
-def client() -> redis.Redis:
-    """A Redis client on REDIS_URL (one per process; rebuilt after a fork)."""
-    global _client, _client_pid
-    if _client is None or _client_pid != os.getpid():
-        with _client_lock:
-            if _client is None or _client_pid != os.getpid():
-                _client = redis.Redis.from_url(settings.REDIS_URL)
-                _client_pid = os.getpid()
-    return _client
+from apps.core.redis_client import client
 
 
 def owner_name() -> str:
