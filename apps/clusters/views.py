@@ -24,6 +24,7 @@ from apps.clusters.permissions import can_view_cluster_details, can_view_cluster
 from apps.clusters.quantity import human_memory
 from apps.clusters.selectors import clusters_visible_to, probe_history, spaces_on
 from apps.core.decorators import user_passes_test_or_403
+from apps.core.forms import add_service_errors
 
 admin_only = user_passes_test_or_403(can_view_cluster_details)
 FIELD_MAP = {"kubeconfig": "kubeconfig_file", "verify_tls": "skip_tls_verify", "api_url": None}
@@ -76,16 +77,6 @@ def _row(cluster: Cluster) -> dict:
     }
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-    for field, msgs in errors.items():
-        target = FIELD_MAP.get(field, field) if field else None
-        if target is not None and target not in form.fields:
-            target = None
-        for msg in msgs:
-            form.add_error(target, msg)
-
-
 def _cluster_or_404(name: str) -> Cluster:
     return get_object_or_404(Cluster.objects.select_related("policy"), name=name)
 
@@ -116,7 +107,7 @@ def register(request):
                 verify_tls=not data["skip_tls_verify"], actor=Actor.from_request(request),
             )  # fmt: skip
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc, FIELD_MAP)
         else:
             messages.success(
                 request,
@@ -194,7 +185,7 @@ def edit(request, name: str):
                 actor=Actor.from_request(request),
             )  # fmt: skip
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc, FIELD_MAP)
         else:
             messages.success(request, _("Cluster %(name)s is updated.") % {"name": cluster.name})
             return redirect("clusters:detail", name=cluster.name)
@@ -213,7 +204,7 @@ def policy(request, name: str):
                 cluster, form.cleaned_data, actor=Actor.from_request(request)
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc, FIELD_MAP)
         else:
             messages.success(
                 request, _("The policy of %(name)s is saved.") % {"name": cluster.name}
@@ -269,7 +260,7 @@ def environment_defaults(request, environment: str | None = None):
                     environment, form.cleaned_data, actor=Actor.from_request(request)
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc, FIELD_MAP)
             else:
                 messages.success(
                     request,
