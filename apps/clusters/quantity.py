@@ -39,6 +39,12 @@ def memory_bytes(value) -> int:
     return int(parse_quantity(value).to_integral_value(rounding=ROUND_CEILING))
 
 
+def percent(used: int, total: int) -> int:
+    """How much of `total` is used, 0 to 100: requests can exceed what is allocatable, and
+    the portal's bars and the API's *_used_percent say "full" alike."""
+    return min(100, round(100 * used / total)) if total else 0
+
+
 def format_cpu(millicores: int) -> str:
     if millicores % 1000 == 0:
         return str(millicores // 1000)

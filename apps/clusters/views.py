@@ -21,17 +21,13 @@ from apps.clusters.forms import (
 from apps.clusters.kubeconfig import KubeconfigError, context_names
 from apps.clusters.models import Cluster
 from apps.clusters.permissions import can_view_cluster_details, can_view_cluster_summary
-from apps.clusters.quantity import human_memory
+from apps.clusters.quantity import human_memory, percent
 from apps.clusters.selectors import clusters_visible_to, probe_history, spaces_on
 from apps.core.decorators import user_passes_test_or_403
 from apps.core.forms import add_service_errors
 
 admin_only = user_passes_test_or_403(can_view_cluster_details)
 FIELD_MAP = {"kubeconfig": "kubeconfig_file", "verify_tls": "skip_tls_verify", "api_url": None}
-
-
-def _percent(used: int, total: int) -> int:
-    return min(100, round(100 * used / total)) if total else 0
 
 
 def capacity(cluster: Cluster) -> dict:
@@ -47,8 +43,8 @@ def capacity(cluster: Cluster) -> dict:
             "allocatable": f"{cpu_alloc / 1000:g}",
             "overcommitted": f"{cpu_alloc * cpu_ratio / 1000:g}",
             "ratio": f"{cpu_ratio:g}",
-            "requested_pct": _percent(cluster.cpu_requested_m, cpu_alloc),
-            "limits_pct": _percent(cluster.cpu_limits_m, int(cpu_alloc * cpu_ratio)),
+            "requested_pct": percent(cluster.cpu_requested_m, cpu_alloc),
+            "limits_pct": percent(cluster.cpu_limits_m, int(cpu_alloc * cpu_ratio)),
         },
         "memory": {
             "requested": human_memory(cluster.memory_requested),
@@ -56,13 +52,13 @@ def capacity(cluster: Cluster) -> dict:
             "allocatable": human_memory(mem_alloc),
             "overcommitted": human_memory(int(mem_alloc * mem_ratio)),
             "ratio": f"{mem_ratio:g}",
-            "requested_pct": _percent(cluster.memory_requested, mem_alloc),
-            "limits_pct": _percent(cluster.memory_limits, int(mem_alloc * mem_ratio)),
+            "requested_pct": percent(cluster.memory_requested, mem_alloc),
+            "limits_pct": percent(cluster.memory_limits, int(mem_alloc * mem_ratio)),
         },
         "pods": {
             "count": cluster.pods_count,
             "allocatable": cluster.pods_allocatable,
-            "pct": _percent(cluster.pods_count, cluster.pods_allocatable),
+            "pct": percent(cluster.pods_count, cluster.pods_allocatable),
         },
     }
 
