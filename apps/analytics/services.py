@@ -67,11 +67,11 @@ def _space_environments(slugs: set[str]) -> dict[str, str]:
 
 def _rows(events: list[dict], excluded: set[int]) -> list[UsageEvent]:
     """1. drop excluded people; 2. drop users deleted meanwhile; 3. add space environments."""
-    user_ids = {e.get("user") for e in events if e.get("user")}
+    user_ids: set[int] = {e["user"] for e in events if e.get("user")}
     existing = set(
         get_user_model().objects.filter(id__in=user_ids - excluded).values_list("id", flat=True)
     )
-    environments = _space_environments({e.get("space") for e in events if e.get("space")})
+    environments = _space_environments({e["space"] for e in events if e.get("space")})
     forward = initial_forward_state()
     rows = []
     for e in events:

@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -63,7 +64,7 @@ def _clean_name(name: str, *, existing: Cluster | None = None) -> str:
         raise ValidationError(
             {"name": [_("%(name)s is a reserved word; pick another name.") % {"name": name}]}
         )
-    if Cluster.objects.filter(name=name).exclude(pk=existing.pk if existing else None).exists():
+    if Cluster.objects.filter(name=name).exclude(pk=existing.pk if existing else -1).exists():
         raise ValidationError(
             {"name": [_("A cluster named %(name)s is already registered.") % {"name": name}]}
         )
@@ -263,7 +264,7 @@ def do_update_cluster(
     environment resets the cluster's policy to that environment's defaults.
     """
     _deny_unless_admin(actor, "cluster.update", cluster)
-    changes_in = {}
+    changes_in: dict[str, Any] = {}
     if display_name is not None:
         changes_in["display_name"] = display_name.strip()[:100]
     if region is not None:
@@ -469,7 +470,7 @@ def do_probe_cluster(cluster: Cluster, *, actor=PROBE_ACTOR) -> ProbeRecord:
     with transaction.atomic():
         locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
         before = locked.health
-        update = {"last_probe_at": now}
+        update: dict[str, Any] = {"last_probe_at": now}
         if facts is None:
             failures = locked.consecutive_failures + 1
             health = Health.UNREACHABLE if failures >= unreachable_after else Health.DEGRADED

@@ -55,7 +55,7 @@ def user_of(actor):
             return None
         from django.contrib.auth import get_user_model
 
-        return get_user_model().objects.filter(pk=actor.user_id).first()
+        return get_user_model().objects.filter(pk=actor.user_id).first()  # type: ignore[misc]
     return actor
 
 
