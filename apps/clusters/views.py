@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from apps.audit.actors import Actor
 from apps.clusters import services
-from apps.clusters.choices import STATE_BADGE, ClusterState, Environment
+from apps.clusters.choices import ClusterState, Environment
 from apps.clusters.forms import (
     EditClusterForm,
     PolicyForm,
@@ -68,7 +68,7 @@ def _row(cluster: Cluster) -> dict:
         "cluster": cluster,
         "state": cluster.state,
         "state_label": ClusterState(cluster.state).label,
-        "badge": STATE_BADGE[ClusterState(cluster.state)],
+        "badge": ClusterState(cluster.state).colour,
         "capacity": capacity(cluster),
     }
 
