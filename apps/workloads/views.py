@@ -161,7 +161,7 @@ def validate(request, space_slug: str):
     form.is_valid()
     return render(
         request,
-        "workloads/_field_errors.html",
+        "includes/field_errors.html",
         {"errors": form.errors.get(field, []), "field": field},
     )
 
