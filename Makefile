@@ -6,6 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 MANAGE := $(PY) manage.py
+# Line coverage of apps/, workers/ and k2cloud/ in `make test` may not drop below this (%);
+# measured at 89.9 % (10,828 statements) on the PostgreSQL run when the floor was set.
+COVERAGE_FLOOR ?= 89
 
 .PHONY: help run test lint deps assets messages migrate smoke bench schema clean
 
@@ -46,6 +49,8 @@ run: deps assets messages migrate
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@# Types of the service, selector and permission modules ([tool.mypy] in pyproject.toml).
+	DEBUG=1 $(VENV)/bin/mypy
 
 test: export DEBUG=0
 test: export SECRET_KEY=k2cloud-test-suite-secret-key-not-for-production-0123456789abcdef
@@ -57,7 +62,9 @@ test:
 	$(MAKE) --no-print-directory deps assets messages
 	$(MAKE) --no-print-directory lint
 	DEBUG=1 $(MANAGE) makemigrations --check --dry-run -v 1
-	$(PY) tools/test_stack.py -- $(VENV)/bin/pytest -p no:randomly --junitxml=var/junit.xml $(PYTEST_ARGS)
+	@# The coverage floor is measured on this (PostgreSQL) run only; raise it as tests grow.
+	$(PY) tools/test_stack.py -- $(VENV)/bin/pytest -p no:randomly --junitxml=var/junit.xml \
+		--cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory smoke
 	$(PY) tools/test_summary.py var/junit.xml var/junit-smoke.xml
 

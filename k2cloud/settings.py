@@ -18,10 +18,19 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 env = environ.Env()
 env.smart_cast = False
 
+
+def env_secret(name: str, default: str = "") -> str:
+    """A secret from NAME, or from the file that NAME_FILE points at (container secrets)."""
+    path = env.str(f"{name}_FILE", default="")
+    if path:
+        return Path(path).read_text().strip()
+    return env.str(name, default=default)
+
+
 DEBUG = env.bool("DEBUG", default=False)
 
 # No default secret outside DEBUG: production must say which key it signs with.
-SECRET_KEY = env.str("SECRET_KEY", default="") or (
+SECRET_KEY = env_secret("SECRET_KEY") or (
     "k2cloud-insecure-development-key-only-for-debug-and-tests-0123456789" if DEBUG else ""
 )
 if not SECRET_KEY:
@@ -30,7 +39,7 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 
 # Fernet keys, newest first. The newest encrypts; all decrypt (key rotation).
-K2_ENCRYPTION_KEYS = env.list("K2_ENCRYPTION_KEYS", default=[])
+K2_ENCRYPTION_KEYS = [k.strip() for k in env_secret("K2_ENCRYPTION_KEYS").split(",") if k.strip()]
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -303,10 +312,90 @@ LOGGING = {
 
 PROMETHEUS_EXPORT_MIGRATIONS = False
 
-# --- K2Cloud features (each app reads further K2_* settings with defaults; see docs/) ----
+# --- K2Cloud features -----------------------------------------------------------------
+# Every K2_* setting is declared here with its type and default, and documented in the
+# README's configuration table; code reads settings.K2_<NAME>, never getattr with a default.
+# Durations are in seconds unless the name says otherwise.
+
+# Audit (docs/audit.md)
 K2_AUDIT_RETENTION_DAYS = env.int("K2_AUDIT_RETENTION_DAYS", default=365)
-K2_ANALYTICS_FORWARD_URL = env.str("K2_ANALYTICS_FORWARD_URL", default="")
-K2_ANALYTICS_FORWARD_TOKEN = env.str("K2_ANALYTICS_FORWARD_TOKEN", default="")
-K2_ANALYTICS_EXCLUDED_USERS = env.list("K2_ANALYTICS_EXCLUDED_USERS", default=[])
-K2_ANALYTICS_RETENTION_DAYS = env.int("K2_ANALYTICS_RETENTION_DAYS", default=90)
+K2_AUDIT_ARCHIVE_DIR = Path(env.str("K2_AUDIT_ARCHIVE_DIR", default=str(VAR_DIR / "audit-archive")))
+
+# Approvals (docs/approvals.md)
 K2_APPROVALS_PORTAL_URL = env.str("K2_PORTAL_URL", default="")
+K2_APPROVALS_EMAIL_ENABLED = env.bool("K2_APPROVALS_EMAIL_ENABLED", default=True)
+
+# Analytics (docs/analytics.md)
+K2_ANALYTICS_ENABLED = env.bool("K2_ANALYTICS_ENABLED", default=True)
+K2_ANALYTICS_SKIP_PATHS = env.list("K2_ANALYTICS_SKIP_PATHS", default=[])
+K2_ANALYTICS_EXCLUDED_USERS = env.list("K2_ANALYTICS_EXCLUDED_USERS", default=[])
+K2_ANALYTICS_IPV4_PREFIX = env.int("K2_ANALYTICS_IPV4_PREFIX", default=24)
+K2_ANALYTICS_IPV6_PREFIX = env.int("K2_ANALYTICS_IPV6_PREFIX", default=48)
+K2_ANALYTICS_QUEUE_KEY = env.str("K2_ANALYTICS_QUEUE_KEY", default="k2:analytics:events")
+K2_ANALYTICS_FLUSH_SIZE = env.int("K2_ANALYTICS_FLUSH_SIZE", default=50)
+K2_ANALYTICS_FLUSH_SECONDS = env.float("K2_ANALYTICS_FLUSH_SECONDS", default=1.0)
+K2_ANALYTICS_DRAIN_INTERVAL = env.int("K2_ANALYTICS_DRAIN_INTERVAL", default=10)
+K2_ANALYTICS_DRAIN_BATCH = env.int("K2_ANALYTICS_DRAIN_BATCH", default=1000)
+K2_ANALYTICS_DRAIN_MAX_BATCHES = env.int("K2_ANALYTICS_DRAIN_MAX_BATCHES", default=50)
+K2_ANALYTICS_ROLLUP_INTERVAL = env.int("K2_ANALYTICS_ROLLUP_INTERVAL", default=300)
+K2_ANALYTICS_ROLLUP_DAYS = env.int("K2_ANALYTICS_ROLLUP_DAYS", default=2)
+K2_ANALYTICS_PURGE_INTERVAL = env.int("K2_ANALYTICS_PURGE_INTERVAL", default=86400)
+K2_ANALYTICS_RETENTION_DAYS = env.int("K2_ANALYTICS_RETENTION_DAYS", default=90)
+K2_ANALYTICS_ROLLUP_RETENTION_DAYS = env.int("K2_ANALYTICS_ROLLUP_RETENTION_DAYS", default=730)
+K2_ANALYTICS_FORWARD_URL = env.str("K2_ANALYTICS_FORWARD_URL", default="")
+K2_ANALYTICS_FORWARD_TOKEN = env_secret("K2_ANALYTICS_FORWARD_TOKEN")
+K2_ANALYTICS_FORWARD_INTERVAL = env.int("K2_ANALYTICS_FORWARD_INTERVAL", default=15)
+K2_ANALYTICS_FORWARD_TIMEOUT = env.float("K2_ANALYTICS_FORWARD_TIMEOUT", default=10)
+K2_ANALYTICS_FORWARD_BATCH = env.int("K2_ANALYTICS_FORWARD_BATCH", default=500)
+K2_ANALYTICS_FORWARD_MAX_BATCHES = env.int("K2_ANALYTICS_FORWARD_MAX_BATCHES", default=20)
+K2_ANALYTICS_FORWARD_MAX_ATTEMPTS = env.int("K2_ANALYTICS_FORWARD_MAX_ATTEMPTS", default=50)
+K2_ANALYTICS_FORWARD_BACKOFF = env.float("K2_ANALYTICS_FORWARD_BACKOFF", default=5)
+K2_ANALYTICS_FORWARD_BACKOFF_MAX = env.float("K2_ANALYTICS_FORWARD_BACKOFF_MAX", default=600)
+
+# Cluster gateway and health probes (docs/clusters.md)
+K2_CLUSTER_CONNECT_TIMEOUT = env.float("K2_CLUSTER_CONNECT_TIMEOUT", default=3)
+K2_CLUSTER_READ_TIMEOUT = env.float("K2_CLUSTER_READ_TIMEOUT", default=15)
+K2_CLUSTER_RETRY_ATTEMPTS = env.int("K2_CLUSTER_RETRY_ATTEMPTS", default=3)
+K2_CLUSTER_RETRY_BACKOFF = env.float("K2_CLUSTER_RETRY_BACKOFF", default=0.2)
+K2_CLUSTER_RETRY_BACKOFF_MAX = env.float("K2_CLUSTER_RETRY_BACKOFF_MAX", default=2)
+K2_CLUSTER_MAX_CONCURRENCY = env.int("K2_CLUSTER_MAX_CONCURRENCY", default=8)
+K2_CLUSTER_ACQUIRE_TIMEOUT = env.float("K2_CLUSTER_ACQUIRE_TIMEOUT", default=10)
+K2_CLUSTER_BREAKER_THRESHOLD = env.int("K2_CLUSTER_BREAKER_THRESHOLD", default=5)
+K2_CLUSTER_BREAKER_COOLDOWN = env.float("K2_CLUSTER_BREAKER_COOLDOWN", default=30)
+K2_CLUSTER_PROBE_INTERVAL = env.int("K2_CLUSTER_PROBE_INTERVAL", default=30)
+K2_CLUSTER_PROBE_SLOW_MS = env.int("K2_CLUSTER_PROBE_SLOW_MS", default=2000)
+K2_CLUSTER_UNREACHABLE_AFTER = env.int("K2_CLUSTER_UNREACHABLE_AFTER", default=3)
+
+# Reconciler (docs/reconciler.md)
+K2_RECONCILE_INTERVAL = env.int("K2_RECONCILE_INTERVAL", default=60)
+K2_RECONCILE_LOCK_SECONDS = env.int("K2_RECONCILE_LOCK_SECONDS", default=300)
+K2_RECONCILE_LOCK_WAIT = env.float("K2_RECONCILE_LOCK_WAIT", default=30)
+K2_RECONCILE_LIST_PAGE_SIZE = env.int("K2_RECONCILE_LIST_PAGE_SIZE", default=5000)
+K2_RECONCILE_LIST_CONCURRENCY = env.int("K2_RECONCILE_LIST_CONCURRENCY", default=4)
+# Follow-up looks of a targeted pass while a change is under way (1 s doubling to 5 s).
+K2_RECONCILE_FOLLOW_ATTEMPTS = env.int("K2_RECONCILE_FOLLOW_ATTEMPTS", default=60)
+K2_RECONCILE_WRITE_CONCURRENCY = env.int("K2_RECONCILE_WRITE_CONCURRENCY", default=4)
+K2_RECONCILE_MAX_PRUNE_SHARE = env.float("K2_RECONCILE_MAX_PRUNE_SHARE", default=0.5)
+K2_RECONCILE_RETRY_BACKOFF = env.float("K2_RECONCILE_RETRY_BACKOFF", default=10)
+K2_RECONCILE_RETRY_BACKOFF_MAX = env.float("K2_RECONCILE_RETRY_BACKOFF_MAX", default=600)
+K2_RECONCILE_KEEP_DAYS = env.int("K2_RECONCILE_KEEP_DAYS", default=7)
+K2_RECONCILE_WATCH_TIMEOUT = env.int("K2_RECONCILE_WATCH_TIMEOUT", default=300)
+K2_RECONCILE_WATCH_REPAIR_THREADS = env.int("K2_RECONCILE_WATCH_REPAIR_THREADS", default=4)
+
+# Spaces (docs/spaces.md)
+K2_SPACES_DEFAULT_LIFETIME_DAYS = env.int("K2_SPACES_DEFAULT_LIFETIME_DAYS", default=14)
+K2_SPACES_RENEWAL_DAYS = env.int("K2_SPACES_RENEWAL_DAYS", default=7)
+K2_SPACES_RENEWAL_CAP_DAYS = env.int("K2_SPACES_RENEWAL_CAP_DAYS", default=90)
+K2_SPACES_DEFAULT_PODS = env.int("K2_SPACES_DEFAULT_PODS", default=50)
+K2_SPACES_DEFAULT_STORAGE = env.str("K2_SPACES_DEFAULT_STORAGE", default="20Gi")
+K2_SPACES_MAX_PODS = env.int("K2_SPACES_MAX_PODS", default=500)
+K2_SPACES_MAX_STORAGE = env.str("K2_SPACES_MAX_STORAGE", default="500Gi")
+K2_SPACES_DEFAULT_CPU_LIMIT = env.str("K2_SPACES_DEFAULT_CPU_LIMIT", default="500m")
+K2_SPACES_DEFAULT_MEMORY_LIMIT = env.str("K2_SPACES_DEFAULT_MEMORY_LIMIT", default="512Mi")
+K2_SPACES_INGRESS_NAMESPACE = env.str("K2_SPACES_INGRESS_NAMESPACE", default="ingress-nginx")
+K2_SPACES_USAGE_CACHE_SECONDS = env.int("K2_SPACES_USAGE_CACHE_SECONDS", default=15)
+K2_SPACES_DELETE_POLL_SECONDS = env.float("K2_SPACES_DELETE_POLL_SECONDS", default=1)
+K2_SPACES_DELETE_POLL_ATTEMPTS = env.int("K2_SPACES_DELETE_POLL_ATTEMPTS", default=120)
+
+# Workloads (docs/workloads.md)
+K2_WORKLOADS_STATUS_CACHE_SECONDS = env.float("K2_WORKLOADS_STATUS_CACHE_SECONDS", default=2)

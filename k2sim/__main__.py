@@ -1,4 +1,4 @@
-"""``python -m k2sim`` is the same as the ``k2sim`` console script."""
+"""``python -m k2sim``: run from the source tree (k2sim is not part of the K2Cloud package)."""
 
 import sys
 

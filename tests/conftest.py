@@ -124,6 +124,47 @@ def celery_worker_process(transactional_db):
         proc.kill()
 
 
+# --- k2sim ---------------------------------------------------------------------------------
+# Every emulated cluster the suite uses, started once per session in one k2sim. Each test
+# area asks for its own clusters by name through `sim_for` (its `sim` fixture), so areas
+# never share a cluster's options; the clusters tests, the spaces tests and the k2sim
+# conformance tests share "test" and "prod" and keep to their own namespaces there.
+K2SIM_CLUSTERS: dict[str, dict] = {
+    "test": {"nodes": 3, "install_calico": False, "pod_ready_delay": 0.1, "log_interval": 0.1},
+    "prod": {"nodes": 3, "pod_ready_delay": 0.1, "log_interval": 0.1},
+    "ml": {"nodes": 3},
+    "test2": {"nodes": 2},
+    **{name: {"nodes": 2, "pod_ready_delay": 0.05, "log_interval": 5.0, "install_calico": False}
+       for name in ("rc-a", "rc-b", "rc-c")},
+    **{name: {"nodes": 2, "pod_ready_delay": 0.05, "log_interval": 1.0, "install_calico": False}
+       for name in ("wl-test", "wl-test2", "wl-prod")},
+}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def k2sim_clusters(tmp_path_factory):
+    """The session's one k2sim with every cluster of K2SIM_CLUSTERS (started on first use)."""
+    from k2sim.testing import running_clusters
+
+    with running_clusters(
+        tuple(K2SIM_CLUSTERS),
+        state_dir=tmp_path_factory.mktemp("k2sim"),
+        cluster_options=K2SIM_CLUSTERS,
+    ) as running:
+        yield running
+
+
+def sim_for(running, names):
+    """The clusters `names` of the session's k2sim, as a RunningClusters of their own."""
+    from k2sim.testing import RunningClusters
+
+    return RunningClusters(
+        clusters={name: running[name] for name in names},
+        kubeconfig_path=running.kubeconfig_path,
+        state_dir=running.state_dir,
+    )
+
+
 # --- browser -----------------------------------------------------------------------------
 CHROMIUM = os.environ.get("K2_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

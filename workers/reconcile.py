@@ -18,7 +18,7 @@ from k2cloud.celery import TransientError
 def reconcile_all() -> int:
     """Queue a full pass of every enabled cluster (each its own task, so clusters run in
     parallel and one slow cluster never delays the others)."""
-    expires = int(getattr(settings, "K2_RECONCILE_INTERVAL", 60))
+    expires = settings.K2_RECONCILE_INTERVAL
     ids = list(Cluster.objects.filter(enabled=True).values_list("pk", flat=True))
     for pk in ids:
         reconcile_cluster.apply_async(args=[pk], expires=expires)
@@ -29,9 +29,7 @@ def reconcile_all() -> int:
 def reconcile_cluster(self, cluster_id: int, trigger: str = "schedule") -> int | None:
     """A full pass of one cluster. Scheduled passes skip a cluster that is busy; a pass a
     person asked for waits a little, then is retried later (never run alongside)."""
-    wait = 0 if trigger == Trigger.SCHEDULE else float(
-        getattr(settings, "K2_RECONCILE_LOCK_WAIT", 30)
-    )  # fmt: skip
+    wait = 0 if trigger == Trigger.SCHEDULE else settings.K2_RECONCILE_LOCK_WAIT
     row = services.run_pass(cluster_id, trigger=trigger, wait=wait)
     busy = row is None and trigger != Trigger.SCHEDULE
     if busy and Cluster.objects.filter(pk=cluster_id, enabled=True).exists():

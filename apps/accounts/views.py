@@ -12,6 +12,7 @@ from apps.accounts.forms import SignInForm, TokenForm
 from apps.accounts.models import PersonalAccessToken
 from apps.accounts.services import do_create_token, do_revoke_token
 from apps.audit.actors import Actor
+from apps.core.forms import add_service_errors
 
 
 class SignInView(auth_views.LoginView):
@@ -42,9 +43,7 @@ def tokens(request):
                 actor=Actor.from_request(request),
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Token “%(name)s” created.") % {"name": token.name})
             form = TokenForm()

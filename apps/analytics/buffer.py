@@ -18,34 +18,26 @@ import time
 import redis
 from django.conf import settings
 
+from apps.core import redis_client
+
 log = logging.getLogger(__name__)
 
-QUEUE_KEY = "k2:analytics:events"
-_client: redis.Redis | None = None
-_client_lock = threading.Lock()
+QUEUE_KEY = "k2:analytics:events"  # the default of settings.K2_ANALYTICS_QUEUE_KEY
 _last_warning = 0.0
 dropped = 0  # events lost because Redis was unreachable (this process, since start)
 
 
 def queue_key() -> str:
-    return getattr(settings, "K2_ANALYTICS_QUEUE_KEY", QUEUE_KEY)
+    return settings.K2_ANALYTICS_QUEUE_KEY
 
 
 def client() -> redis.Redis:
-    """One connection pool per process, with short timeouts: a slow Redis never stalls a page."""
-    global _client
-    if _client is None:
-        with _client_lock:
-            if _client is None:
-                _client = redis.Redis.from_url(
-                    settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5
-                )
-    return _client
+    """The process's Redis client (short timeouts: a slow Redis never stalls a page)."""
+    return redis_client.client()
 
 
 def reset_client() -> None:
-    global _client
-    _client = None
+    redis_client.reset()
 
 
 _pending: list[str] = []
@@ -55,11 +47,11 @@ _flusher_pid = 0
 
 
 def _flush_size() -> int:
-    return int(getattr(settings, "K2_ANALYTICS_FLUSH_SIZE", 50))
+    return settings.K2_ANALYTICS_FLUSH_SIZE
 
 
 def _flush_seconds() -> float:
-    return float(getattr(settings, "K2_ANALYTICS_FLUSH_SECONDS", 1.0))
+    return settings.K2_ANALYTICS_FLUSH_SECONDS
 
 
 def _warn(exc: Exception, count: int) -> None:

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.choices import ColourChoices
+
 
 class EventKind(models.TextChoices):
     REQUEST = "request", _("Request")
@@ -17,25 +19,14 @@ class Source(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
-class ForwardState(models.TextChoices):
+class ForwardState(ColourChoices):
     """An event's way to the external analytics endpoint."""
 
-    OFF = "off", _("Not forwarded")
-    PENDING = "pending", _("Waiting")
-    SENT = "sent", _("Sent")
-    DEAD = "dead", _("Dead letter")
+    OFF = "off", "secondary", _("Not forwarded")
+    PENDING = "pending", "azure", _("Waiting")
+    SENT = "sent", "green", _("Sent")
+    DEAD = "dead", "red", _("Dead letter")
 
-    @property
-    def colour(self) -> str:
-        return FORWARD_BADGE[self]
-
-
-FORWARD_BADGE = {
-    ForwardState.OFF: "secondary",
-    ForwardState.PENDING: "azure",
-    ForwardState.SENT: "green",
-    ForwardState.DEAD: "red",
-}
 
 # Raw events in these states may be purged by retention (pending ones wait for the endpoint).
 PURGEABLE_FORWARD_STATES = frozenset({ForwardState.OFF, ForwardState.SENT, ForwardState.DEAD})

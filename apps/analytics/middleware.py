@@ -24,7 +24,7 @@ ALWAYS_SKIPPED = ("/healthz", "/readyz", "/metrics", "/favicon.ico", "/jsi18n/")
 def _skipped_prefixes() -> tuple[str, ...]:
     static = getattr(settings, "STATIC_URL", "/static/") or "/static/"
     media = getattr(settings, "MEDIA_URL", "") or ""
-    extra = tuple(getattr(settings, "K2_ANALYTICS_SKIP_PATHS", ()))
+    extra = tuple(settings.K2_ANALYTICS_SKIP_PATHS)
     prefixes = [static if static.startswith("/") else f"/{static}", *ALWAYS_SKIPPED, *extra]
     if media and media != "/":
         prefixes.append(media)
@@ -46,7 +46,7 @@ class UsageMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.enabled = bool(getattr(settings, "K2_ANALYTICS_ENABLED", True))
+        self.enabled = settings.K2_ANALYTICS_ENABLED
         self.skipped = _skipped_prefixes()
         self.excluded = excluded_usernames()
 

@@ -13,8 +13,8 @@ def truncate_ip(value: str | None) -> str | None:
         return None
     return _truncate(
         value,
-        int(getattr(settings, "K2_ANALYTICS_IPV4_PREFIX", 24)),
-        int(getattr(settings, "K2_ANALYTICS_IPV6_PREFIX", 48)),
+        settings.K2_ANALYTICS_IPV4_PREFIX,
+        settings.K2_ANALYTICS_IPV6_PREFIX,
     )
 
 
@@ -30,7 +30,7 @@ def _truncate(value: str, prefix4: int, prefix6: int) -> str | None:
 
 def excluded_usernames() -> frozenset[str]:
     """Usernames from K2_ANALYTICS_EXCLUDED_USERS (a list, or a comma-separated string)."""
-    raw = getattr(settings, "K2_ANALYTICS_EXCLUDED_USERS", ())
+    raw = settings.K2_ANALYTICS_EXCLUDED_USERS
     if isinstance(raw, str):
         raw = raw.split(",")
     return frozenset(name.strip() for name in raw if name and name.strip())
@@ -67,8 +67,8 @@ def forget_cached_exclusions() -> None:
 
 def retention_days() -> int:
     """How long raw events are kept (rollups are kept far longer)."""
-    return int(getattr(settings, "K2_ANALYTICS_RETENTION_DAYS", 90))
+    return settings.K2_ANALYTICS_RETENTION_DAYS
 
 
 def rollup_retention_days() -> int:
-    return int(getattr(settings, "K2_ANALYTICS_ROLLUP_RETENTION_DAYS", 730))
+    return settings.K2_ANALYTICS_ROLLUP_RETENTION_DAYS

@@ -7,26 +7,22 @@ Admins may edit the intervals in the Django admin afterwards; a re-run keeps the
 from django.conf import settings
 
 SCHEDULES = {
-    # name: (task, setting with the interval in seconds, default)
+    # name: (task, setting with the interval in seconds)
     "analytics: drain queued usage events": (
         "workers.analytics.drain_events",
         "K2_ANALYTICS_DRAIN_INTERVAL",
-        10,
     ),
     "analytics: roll up today and yesterday": (
         "workers.analytics.rollup_recent",
-        "K2_ANALYTICS_ROLLUP_INTERVAL",
-        300,  # today's figures on the dashboard are at most this old
+        "K2_ANALYTICS_ROLLUP_INTERVAL",  # today's figures on the dashboard are at most this old
     ),
     "analytics: forward events to the external endpoint": (
         "workers.analytics.forward_events",
         "K2_ANALYTICS_FORWARD_INTERVAL",
-        15,
     ),
     "analytics: purge events past retention": (
         "workers.analytics.purge_expired",
         "K2_ANALYTICS_PURGE_INTERVAL",
-        86400,
     ),
 }
 
@@ -35,8 +31,8 @@ def ensure_schedules(interval_model=None, task_model=None) -> None:
     if interval_model is None:
         from django_celery_beat.models import IntervalSchedule as interval_model
         from django_celery_beat.models import PeriodicTask as task_model
-    for name, (task, setting, default) in SCHEDULES.items():
-        seconds = int(getattr(settings, setting, default))
+    for name, (task, setting) in SCHEDULES.items():
+        seconds = getattr(settings, setting)  # declared in settings.py, no default here
         existing = task_model.objects.filter(name=name).first()
         defaults = {"task": task, "enabled": True, "expire_seconds": seconds}
         if existing is None:

@@ -105,7 +105,7 @@ def top_features(f: Filters, limit: int = TOP_FEATURES) -> dict:
         for t in totals
     ]
     trend_names = [r["feature"] for r in rows[:TREND_FEATURES]]
-    per_day = defaultdict(dict)
+    per_day: defaultdict[str, dict] = defaultdict(dict)
     for t in (
         _usage(f)
         .filter(feature__in=trend_names)
@@ -234,7 +234,7 @@ def approval_lead_times(f: Filters) -> dict:
         decided_at__lt=end,
     ).values_list("kind", "created_at", "decided_at")
     for kind, created, done in decided:
-        hours[kind].append(max((done - created).total_seconds(), 0) / 3600)
+        hours[kind].append(max((done - created).total_seconds(), 0) / 3600)  # type: ignore[operator]
     names = dict(WorkflowDefinition.objects.values_list("kind", "name"))
 
     def _h(value):

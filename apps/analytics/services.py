@@ -41,12 +41,8 @@ from apps.audit.actors import Actor
 log = logging.getLogger(__name__)
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def forwarding_enabled() -> bool:
-    return bool(_setting("K2_ANALYTICS_FORWARD_URL", ""))
+    return bool(settings.K2_ANALYTICS_FORWARD_URL)
 
 
 def initial_forward_state() -> str:
@@ -73,11 +69,11 @@ def _space_environments(slugs: set[str]) -> dict[str, str]:
 
 def _rows(events: list[dict], excluded: set[int]) -> list[UsageEvent]:
     """1. drop excluded people; 2. drop users deleted meanwhile; 3. add space environments."""
-    user_ids = {e.get("user") for e in events if e.get("user")}
+    user_ids: set[int] = {e["user"] for e in events if e.get("user")}
     existing = set(
         get_user_model().objects.filter(id__in=user_ids - excluded).values_list("id", flat=True)
     )
-    environments = _space_environments({e.get("space") for e in events if e.get("space")})
+    environments = _space_environments({e["space"] for e in events if e.get("space")})
     forward = initial_forward_state()
     rows = []
     for e in events:
@@ -113,8 +109,8 @@ def do_drain_events(*, batch_size: int | None = None, max_batches: int | None = 
     A batch that cannot be written goes back to the queue's oldest end before the error
     propagates, so a database outage delays events instead of losing them.
     """
-    size = batch_size or int(_setting("K2_ANALYTICS_DRAIN_BATCH", 1000))
-    limit = max_batches or int(_setting("K2_ANALYTICS_DRAIN_MAX_BATCHES", 50))
+    size = batch_size or settings.K2_ANALYTICS_DRAIN_BATCH
+    limit = max_batches or settings.K2_ANALYTICS_DRAIN_MAX_BATCHES
     buffer.flush()  # this process's own pending batch first (tests, management commands)
     excluded = excluded_user_ids()
     written = 0
@@ -211,7 +207,7 @@ def do_rollup_day(day: date, *, now: datetime | None = None) -> RollupRun | None
 def do_rollup_recent(now: datetime | None = None, days: int | None = None) -> list[str]:
     """Roll up today and the days before it (late drains still land in yesterday)."""
     now = now or timezone.now()
-    count = days or int(_setting("K2_ANALYTICS_ROLLUP_DAYS", 2))
+    count = days or settings.K2_ANALYTICS_ROLLUP_DAYS
     today = timezone.localdate(now)
     done = []
     for back in range(count - 1, -1, -1):
@@ -255,11 +251,11 @@ def _post(url: str, events: list[UsageEvent]) -> None:
         {"source": "k2cloud", "events": [serialize_event(e) for e in events]}, default=str
     ).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "k2cloud-analytics/1"}
-    token = _setting("K2_ANALYTICS_FORWARD_TOKEN", "")
+    token = settings.K2_ANALYTICS_FORWARD_TOKEN
     if token:
         headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-    timeout = float(_setting("K2_ANALYTICS_FORWARD_TIMEOUT", 10))
+    timeout = settings.K2_ANALYTICS_FORWARD_TIMEOUT
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             response.read()
@@ -272,8 +268,8 @@ def _post(url: str, events: list[UsageEvent]) -> None:
 
 
 def backoff_seconds(failures: int) -> float:
-    base = float(_setting("K2_ANALYTICS_FORWARD_BACKOFF", 5))
-    cap = float(_setting("K2_ANALYTICS_FORWARD_BACKOFF_MAX", 600))
+    base = settings.K2_ANALYTICS_FORWARD_BACKOFF
+    cap = settings.K2_ANALYTICS_FORWARD_BACKOFF_MAX
     return min(cap, base * 2 ** max(failures - 1, 0))
 
 
@@ -291,7 +287,7 @@ def do_forward_events(now: datetime | None = None) -> dict:
     4. a batch refused permanently (a 4xx), or failing K2_ANALYTICS_FORWARD_MAX_ATTEMPTS times
        in a row, becomes dead letters (kept, counted on the dashboard, re-sendable).
     """
-    url = _setting("K2_ANALYTICS_FORWARD_URL", "")
+    url = settings.K2_ANALYTICS_FORWARD_URL
     if not url:
         return {"status": "disabled"}
     lock = buffer.client().lock("k2:analytics:forward-lock", timeout=300, blocking=False)
@@ -310,9 +306,9 @@ def _forward(url: str, now: datetime) -> dict:
     state = forwarder_state()
     if state.next_attempt_at and now < state.next_attempt_at:
         return {"status": "backing-off", "next_attempt_at": state.next_attempt_at.isoformat()}
-    size = int(_setting("K2_ANALYTICS_FORWARD_BATCH", 500))
-    max_batches = int(_setting("K2_ANALYTICS_FORWARD_MAX_BATCHES", 20))
-    max_attempts = int(_setting("K2_ANALYTICS_FORWARD_MAX_ATTEMPTS", 50))
+    size = settings.K2_ANALYTICS_FORWARD_BATCH
+    max_batches = settings.K2_ANALYTICS_FORWARD_MAX_BATCHES
+    max_attempts = settings.K2_ANALYTICS_FORWARD_MAX_ATTEMPTS
     sent = dead = 0
     for _batch in range(max_batches):
         batch = list(

@@ -3,26 +3,17 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class RequestState(models.TextChoices):
-    PENDING = "pending", _("pending")
-    APPROVED = "approved", _("approved")
-    REJECTED = "rejected", _("rejected")
-    CANCELLED = "cancelled", _("cancelled")
-    EXPIRED = "expired", _("expired")
-
-    @property
-    def colour(self) -> str:
-        return STATE_COLOURS[self]
+from apps.core.choices import ColourChoices
 
 
-STATE_COLOURS = {
-    RequestState.PENDING: "yellow",
-    RequestState.APPROVED: "green",
-    RequestState.REJECTED: "red",
-    RequestState.CANCELLED: "secondary",
-    RequestState.EXPIRED: "orange",
-}
+class RequestState(ColourChoices):
+    PENDING = "pending", "yellow", _("pending")
+    APPROVED = "approved", "green", _("approved")
+    REJECTED = "rejected", "red", _("rejected")
+    CANCELLED = "cancelled", "secondary", _("cancelled")
+    EXPIRED = "expired", "orange", _("expired")
+
+
 TERMINAL_STATES = frozenset(
     {RequestState.APPROVED, RequestState.REJECTED, RequestState.CANCELLED, RequestState.EXPIRED}
 )
@@ -30,13 +21,9 @@ TERMINAL_STATES = frozenset(
 UNSUCCESSFUL_STATES = TERMINAL_STATES - {RequestState.APPROVED}
 
 
-class Verdict(models.TextChoices):
-    APPROVE = "approve", _("approved")
-    REJECT = "reject", _("rejected")
-
-    @property
-    def colour(self) -> str:
-        return "green" if self == Verdict.APPROVE else "red"
+class Verdict(ColourChoices):
+    APPROVE = "approve", "green", _("approved")
+    REJECT = "reject", "red", _("rejected")
 
 
 class Quorum(models.TextChoices):

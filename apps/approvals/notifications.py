@@ -29,7 +29,7 @@ def _subject(verb: str, request: ApprovalRequest) -> str:
 
 
 def _body(verb: str, request: ApprovalRequest, actor_name: str) -> str:
-    base = getattr(settings, "K2_APPROVALS_PORTAL_URL", "").rstrip("/")
+    base = settings.K2_APPROVALS_PORTAL_URL.rstrip("/")
     step = request.step
     lines = [
         _subject(verb, request).removeprefix("[K2Cloud] "),
@@ -77,7 +77,7 @@ def enqueue_emails(subject: str, body: str, recipients: list[str]) -> None:
 
 def send_emails(subject: str, body: str, recipients: list[str]) -> int:
     """One message per recipient (no one sees the others' addresses); failures are logged."""
-    if not getattr(settings, "K2_APPROVALS_EMAIL_ENABLED", True):
+    if not settings.K2_APPROVALS_EMAIL_ENABLED:
         return 0
     messages = [
         mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to]) for to in recipients

@@ -6,6 +6,7 @@ commit. Portal, API and Celery tasks share these functions.
 """
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -51,8 +52,10 @@ def _describe_target(target) -> tuple[str, str, str]:
         meta = target._meta
         key = getattr(target, "slug", None) or target.pk
         return f"{meta.app_label}.{meta.model_name}", str(key), str(target)[:255]
-    padded = (*target, "", "", "")[:3]
-    return tuple(str(part if part is not None else "") for part in padded)
+    kind, ident, name = (
+        str(part if part is not None else "") for part in (*target, "", "", "")[:3]
+    )
+    return kind, ident, name
 
 
 def required_approvals(request: ApprovalRequest, index: int) -> int:
@@ -530,7 +533,7 @@ def validate_steps(steps: list[dict]) -> list[dict]:
         errors["steps"] = [_("A workflow needs at least one step.")]
     cleaned = []
     for i, raw in enumerate(steps):
-        step = {
+        step: dict[str, Any] = {
             "name": (raw.get("name") or "").strip(),
             "approvers": (raw.get("approvers") or "").strip(),
             "quorum": raw.get("quorum") or Quorum.ANY,

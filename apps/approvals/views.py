@@ -37,6 +37,7 @@ from apps.approvals.services import (
 )
 from apps.audit.actors import Actor
 from apps.core.decorators import user_passes_test_or_403
+from apps.core.forms import error_text
 
 PAGE_SIZE = 25
 TABS = ("inbox", "mine", "all")
@@ -126,7 +127,7 @@ def decide(request, pk: int):
     except (PermissionDenied, ApprovalConflict) as exc:
         messages.error(request, str(getattr(exc, "detail", exc)))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,

@@ -3,18 +3,13 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class Outcome(models.TextChoices):
-    SUCCEEDED = "succeeded", _("succeeded")
-    DENIED = "denied", _("denied")
-    FAILED = "failed", _("failed")
-
-    @property
-    def colour(self) -> str:
-        return OUTCOME_COLOURS[self]
+from apps.core.choices import ColourChoices
 
 
-OUTCOME_COLOURS = {Outcome.SUCCEEDED: "green", Outcome.DENIED: "red", Outcome.FAILED: "orange"}
+class Outcome(ColourChoices):
+    SUCCEEDED = "succeeded", "green", _("succeeded")
+    DENIED = "denied", "red", _("denied")
+    FAILED = "failed", "orange", _("failed")
 
 
 class ActorType(models.TextChoices):

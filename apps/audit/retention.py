@@ -23,15 +23,13 @@ from apps.audit.models import AuditArchive, AuditEvent
 from apps.audit.services import lock_chain, record, seal_pending
 from apps.audit.verify import file_sha256
 
-DEFAULT_RETENTION_DAYS = 365
-
 
 def retention_days() -> int:
-    return int(getattr(settings, "K2_AUDIT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+    return settings.K2_AUDIT_RETENTION_DAYS
 
 
 def archive_dir() -> Path:
-    return Path(getattr(settings, "K2_AUDIT_ARCHIVE_DIR", settings.VAR_DIR / "audit-archive"))
+    return settings.K2_AUDIT_ARCHIVE_DIR
 
 
 def event_to_line(event: AuditEvent) -> dict:

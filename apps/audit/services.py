@@ -177,8 +177,10 @@ def _describe(obj) -> tuple[str, str, str]:
         meta = obj._meta
         return f"{meta.app_label}.{meta.model_name}", str(obj.pk or ""), str(obj)[:255]
     if isinstance(obj, tuple):
-        padded = (*obj, "", "", "")[:3]
-        return tuple(str(part if part is not None else "") for part in padded)
+        kind, ident, name = (
+            str(part if part is not None else "") for part in (*obj, "", "", "")[:3]
+        )
+        return kind, ident, name
     return "", str(obj), str(obj)
 
 

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.choices import ColourChoices
+
 
 class Environment(models.TextChoices):
     TEST = "test", _("Test")
@@ -20,25 +22,16 @@ class Health(models.TextChoices):
     UNREACHABLE = "unreachable", _("Unreachable")
 
 
-class ClusterState(models.TextChoices):
+class ClusterState(ColourChoices):
     """The one state shown to people: admin switches first, then health."""
 
-    READY = "ready", _("Ready")
-    DEGRADED = "degraded", _("Degraded")
-    UNREACHABLE = "unreachable", _("Unreachable")
-    UNKNOWN = "unknown", _("Not probed yet")
-    DISABLED = "disabled", _("Disabled")
-    CORDONED = "cordoned", _("Cordoned")
+    READY = "ready", "green", _("Ready")
+    DEGRADED = "degraded", "yellow", _("Degraded")
+    UNREACHABLE = "unreachable", "red", _("Unreachable")
+    UNKNOWN = "unknown", "secondary", _("Not probed yet")
+    DISABLED = "disabled", "secondary", _("Disabled")
+    CORDONED = "cordoned", "orange", _("Cordoned")
 
-
-STATE_BADGE = {
-    ClusterState.READY: "green",
-    ClusterState.DEGRADED: "yellow",
-    ClusterState.UNREACHABLE: "red",
-    ClusterState.UNKNOWN: "secondary",
-    ClusterState.DISABLED: "secondary",
-    ClusterState.CORDONED: "orange",
-}
 
 # Environments where a space is never overcommitted on memory and never gets a terminal.
 PRODUCTION_ENVIRONMENTS = frozenset({Environment.PROD})

@@ -39,6 +39,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
+from kubernetes.utils.quantity import parse_quantity  # noqa: F401  (apps/clusters/quantity.py)
 from prometheus_client import Counter, Gauge, Histogram
 
 from apps.clusters.choices import Health
@@ -62,10 +63,6 @@ IN_FLIGHT = Gauge("k2_cluster_calls_in_flight", "Cluster API calls running now",
 BREAKER_OPEN = Gauge("k2_cluster_breaker_open", "1 while the circuit breaker is open", ["cluster"])
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 @dataclass(frozen=True)
 class Limits:
     connect_timeout: float
@@ -81,15 +78,15 @@ class Limits:
     @classmethod
     def current(cls) -> Limits:
         return cls(
-            connect_timeout=float(_setting("K2_CLUSTER_CONNECT_TIMEOUT", 3)),
-            read_timeout=float(_setting("K2_CLUSTER_READ_TIMEOUT", 15)),
-            attempts=max(1, int(_setting("K2_CLUSTER_RETRY_ATTEMPTS", 3))),
-            backoff_base=float(_setting("K2_CLUSTER_RETRY_BACKOFF", 0.2)),
-            backoff_max=float(_setting("K2_CLUSTER_RETRY_BACKOFF_MAX", 2)),
-            max_concurrency=max(1, int(_setting("K2_CLUSTER_MAX_CONCURRENCY", 8))),
-            acquire_timeout=float(_setting("K2_CLUSTER_ACQUIRE_TIMEOUT", 10)),
-            breaker_threshold=max(1, int(_setting("K2_CLUSTER_BREAKER_THRESHOLD", 5))),
-            breaker_cooldown=float(_setting("K2_CLUSTER_BREAKER_COOLDOWN", 30)),
+            connect_timeout=settings.K2_CLUSTER_CONNECT_TIMEOUT,
+            read_timeout=settings.K2_CLUSTER_READ_TIMEOUT,
+            attempts=max(1, settings.K2_CLUSTER_RETRY_ATTEMPTS),
+            backoff_base=settings.K2_CLUSTER_RETRY_BACKOFF,
+            backoff_max=settings.K2_CLUSTER_RETRY_BACKOFF_MAX,
+            max_concurrency=max(1, settings.K2_CLUSTER_MAX_CONCURRENCY),
+            acquire_timeout=settings.K2_CLUSTER_ACQUIRE_TIMEOUT,
+            breaker_threshold=max(1, settings.K2_CLUSTER_BREAKER_THRESHOLD),
+            breaker_cooldown=settings.K2_CLUSTER_BREAKER_COOLDOWN,
         )
 
 

@@ -1,50 +1,48 @@
-"""Kubernetes resource quantities ("500m", "8Gi", "1.5") as plain numbers.
+"""Kubernetes resource quantities ("500m", "8Gi", "1.5") as plain numbers: the one parser.
 
-CPU is counted in millicores, memory and pods in units. Kept here (not taken from the
-kubernetes package) so that only apps/clusters/gateway.py imports the client.
+Parsing is the official client's `kubernetes.utils.quantity.parse_quantity` (re-exported by
+apps/clusters/gateway.py, the only module that imports the client), wrapped to refuse what
+no resource may be: empty, negative, NaN or infinite. CPU is counted in millicores (rounded
+up, as the API server does), memory, storage and pods in units (bytes rounded up).
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from apps.clusters.gateway import parse_quantity as _parse_quantity
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
-            "k": Decimal(10**3), "M": Decimal(10**6), "G": Decimal(10**9), "T": Decimal(10**12),
-            "P": Decimal(10**15), "E": Decimal(10**18)}  # fmt: skip
 
 
 def parse_quantity(value) -> Decimal:
     """The number a quantity stands for; ValueError when it is not one."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a quantity: {value!r}")
     if isinstance(value, int | float | Decimal):
-        return Decimal(str(value))
-    text = str(value or "").strip()
-    if not text:
-        raise ValueError("empty quantity")
-    for suffix, factor in _BINARY.items():
-        if text.endswith(suffix):
-            return _number(text[: -len(suffix)]) * factor
-    if text[-1] in _DECIMAL and not text[-1].isdigit():
-        return _number(text[:-1]) * _DECIMAL[text[-1]]
-    if "e" in text.lower():
-        return _number(text)
-    return _number(text)
-
-
-def _number(text: str) -> Decimal:
-    try:
-        number = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValueError(f"not a quantity: {text!r}") from exc
+        number = Decimal(str(value))
+    else:
+        text = str(value or "").strip()
+        if not text:
+            raise ValueError("empty quantity")
+        number = _parse_quantity(text)
     if not number.is_finite() or number < 0:
-        raise ValueError(f"not a quantity: {text!r}")
+        raise ValueError(f"not a quantity: {value!r}")
     return number
 
 
 def cpu_millicores(value) -> int:
-    return int((parse_quantity(value) * 1000).to_integral_value(rounding="ROUND_CEILING"))
+    """'500m' -> 500, '1.5' -> 1500; ValueError for anything that is not a quantity."""
+    return int((parse_quantity(value) * 1000).to_integral_value(rounding=ROUND_CEILING))
 
 
 def memory_bytes(value) -> int:
-    return int(parse_quantity(value).to_integral_value(rounding="ROUND_CEILING"))
+    """'1Gi' -> 1073741824, '512M' -> 512000000; ValueError for anything else."""
+    return int(parse_quantity(value).to_integral_value(rounding=ROUND_CEILING))
+
+
+def percent(used: int, total: int) -> int:
+    """How much of `total` is used, 0 to 100: requests can exceed what is allocatable, and
+    the portal's bars and the API's *_used_percent say "full" alike."""
+    return min(100, round(100 * used / total)) if total else 0
 
 
 def format_cpu(millicores: int) -> str:
@@ -69,3 +67,10 @@ def human_memory(num_bytes: int) -> str:
             return f"{value:.0f} {suffix}" if suffix == "B" else f"{value:.1f} {suffix}"
         value /= 1024
     return f"{value:.1f} TiB"
+
+
+def divide(amount: int, ratio) -> int:
+    """`amount / ratio` rounded down, never below 1 (a request of 0 means 'none')."""
+    ratio = Decimal(str(ratio)) if ratio else Decimal(1)
+    ratio = max(ratio, Decimal(1))
+    return max(1, int((Decimal(amount) / ratio).to_integral_value(rounding=ROUND_FLOOR)))

@@ -15,7 +15,7 @@ def ensure_probe_schedule(interval_model=None, task_model=None, *, reset_interva
     if interval_model is None:
         from django_celery_beat.models import IntervalSchedule as interval_model
         from django_celery_beat.models import PeriodicTask as task_model
-    seconds = int(getattr(settings, "K2_CLUSTER_PROBE_INTERVAL", 30))
+    seconds = settings.K2_CLUSTER_PROBE_INTERVAL
     interval, _created = interval_model.objects.get_or_create(every=seconds, period="seconds")
     existing = task_model.objects.filter(name=PROBE_TASK_NAME).first()
     defaults = {"task": PROBE_TASK, "enabled": True, "expire_seconds": seconds}

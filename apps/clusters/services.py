@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -64,7 +65,7 @@ def _clean_name(name: str, *, existing: Cluster | None = None) -> str:
         raise ValidationError(
             {"name": [_("%(name)s is a reserved word; pick another name.") % {"name": name}]}
         )
-    if Cluster.objects.filter(name=name).exclude(pk=existing.pk if existing else None).exists():
+    if Cluster.objects.filter(name=name).exclude(pk=existing.pk if existing else -1).exists():
         raise ValidationError(
             {"name": [_("A cluster named %(name)s is already registered.") % {"name": name}]}
         )
@@ -262,7 +263,7 @@ def do_update_cluster(
     environment resets the cluster's policy to that environment's defaults.
     """
     _deny_unless_admin(actor, "cluster.update", cluster)
-    changes_in = {}
+    changes_in: dict[str, Any] = {}
     if display_name is not None:
         changes_in["display_name"] = display_name.strip()[:100]
     if region is not None:
@@ -443,8 +444,8 @@ def capacity_totals(nodes: list[dict], pods: list[dict]) -> dict:
 def probe_settings() -> tuple[int, int]:
     """(slow probe threshold in ms, failed probes before unreachable)."""
     return (
-        int(getattr(settings, "K2_CLUSTER_PROBE_SLOW_MS", 2000)),
-        max(1, int(getattr(settings, "K2_CLUSTER_UNREACHABLE_AFTER", 3))),
+        settings.K2_CLUSTER_PROBE_SLOW_MS,
+        max(1, settings.K2_CLUSTER_UNREACHABLE_AFTER),
     )
 
 
@@ -470,7 +471,7 @@ def do_probe_cluster(cluster: Cluster, *, actor: Actor = PROBE_ACTOR) -> ProbeRe
     with transaction.atomic():
         locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
         before = locked.health
-        update = {"last_probe_at": now}
+        update: dict[str, Any] = {"last_probe_at": now}
         if facts is None:
             failures = locked.consecutive_failures + 1
             health = Health.UNREACHABLE if failures >= unreachable_after else Health.DEGRADED

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from apps.audit.actors import Actor
 from apps.clusters import services
-from apps.clusters.choices import STATE_BADGE, ClusterState, Environment
+from apps.clusters.choices import ClusterState, Environment
 from apps.clusters.forms import (
     EditClusterForm,
     PolicyForm,
@@ -21,16 +21,13 @@ from apps.clusters.forms import (
 from apps.clusters.kubeconfig import KubeconfigError, context_names
 from apps.clusters.models import Cluster
 from apps.clusters.permissions import can_view_cluster_details, can_view_cluster_summary
-from apps.clusters.quantity import human_memory
+from apps.clusters.quantity import human_memory, percent
 from apps.clusters.selectors import clusters_visible_to, probe_history, spaces_on
 from apps.core.decorators import user_passes_test_or_403
+from apps.core.forms import add_service_errors
 
 admin_only = user_passes_test_or_403(can_view_cluster_details)
 FIELD_MAP = {"kubeconfig": "kubeconfig_file", "verify_tls": "skip_tls_verify", "api_url": None}
-
-
-def _percent(used: int, total: int) -> int:
-    return min(100, round(100 * used / total)) if total else 0
 
 
 def capacity(cluster: Cluster) -> dict:
@@ -46,8 +43,8 @@ def capacity(cluster: Cluster) -> dict:
             "allocatable": f"{cpu_alloc / 1000:g}",
             "overcommitted": f"{cpu_alloc * cpu_ratio / 1000:g}",
             "ratio": f"{cpu_ratio:g}",
-            "requested_pct": _percent(cluster.cpu_requested_m, cpu_alloc),
-            "limits_pct": _percent(cluster.cpu_limits_m, int(cpu_alloc * cpu_ratio)),
+            "requested_pct": percent(cluster.cpu_requested_m, cpu_alloc),
+            "limits_pct": percent(cluster.cpu_limits_m, int(cpu_alloc * cpu_ratio)),
         },
         "memory": {
             "requested": human_memory(cluster.memory_requested),
@@ -55,13 +52,13 @@ def capacity(cluster: Cluster) -> dict:
             "allocatable": human_memory(mem_alloc),
             "overcommitted": human_memory(int(mem_alloc * mem_ratio)),
             "ratio": f"{mem_ratio:g}",
-            "requested_pct": _percent(cluster.memory_requested, mem_alloc),
-            "limits_pct": _percent(cluster.memory_limits, int(mem_alloc * mem_ratio)),
+            "requested_pct": percent(cluster.memory_requested, mem_alloc),
+            "limits_pct": percent(cluster.memory_limits, int(mem_alloc * mem_ratio)),
         },
         "pods": {
             "count": cluster.pods_count,
             "allocatable": cluster.pods_allocatable,
-            "pct": _percent(cluster.pods_count, cluster.pods_allocatable),
+            "pct": percent(cluster.pods_count, cluster.pods_allocatable),
         },
     }
 
@@ -71,19 +68,9 @@ def _row(cluster: Cluster) -> dict:
         "cluster": cluster,
         "state": cluster.state,
         "state_label": ClusterState(cluster.state).label,
-        "badge": STATE_BADGE[ClusterState(cluster.state)],
+        "badge": ClusterState(cluster.state).colour,
         "capacity": capacity(cluster),
     }
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-    for field, msgs in errors.items():
-        target = FIELD_MAP.get(field, field) if field else None
-        if target is not None and target not in form.fields:
-            target = None
-        for msg in msgs:
-            form.add_error(target, msg)
 
 
 def _cluster_or_404(name: str) -> Cluster:
@@ -116,7 +103,7 @@ def register(request):
                 verify_tls=not data["skip_tls_verify"], actor=Actor.from_request(request),
             )  # fmt: skip
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc, FIELD_MAP)
         else:
             messages.success(
                 request,
@@ -194,7 +181,7 @@ def edit(request, name: str):
                 actor=Actor.from_request(request),
             )  # fmt: skip
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc, FIELD_MAP)
         else:
             messages.success(request, _("Cluster %(name)s is updated.") % {"name": cluster.name})
             return redirect("clusters:detail", name=cluster.name)
@@ -213,7 +200,7 @@ def policy(request, name: str):
                 cluster, form.cleaned_data, actor=Actor.from_request(request)
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc, FIELD_MAP)
         else:
             messages.success(
                 request, _("The policy of %(name)s is saved.") % {"name": cluster.name}
@@ -269,7 +256,7 @@ def environment_defaults(request, environment: str | None = None):
                     environment, form.cleaned_data, actor=Actor.from_request(request)
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc, FIELD_MAP)
             else:
                 messages.success(
                     request,

@@ -3,26 +3,17 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class PassStatus(models.TextChoices):
-    RUNNING = "running", _("Running")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    PARTIAL = "partial", _("Partly failed")
-    FAILED = "failed", _("Failed")
-    SKIPPED = "skipped", _("Skipped")
-
-    @property
-    def colour(self) -> str:
-        return PASS_BADGE[self]
+from apps.core.choices import ColourChoices
 
 
-PASS_BADGE = {
-    PassStatus.RUNNING: "azure",
-    PassStatus.SUCCEEDED: "green",
-    PassStatus.PARTIAL: "orange",
-    PassStatus.FAILED: "red",
-    PassStatus.SKIPPED: "secondary",
-}
+class PassStatus(ColourChoices):
+    RUNNING = "running", "azure", _("Running")
+    SUCCEEDED = "succeeded", "green", _("Succeeded")
+    PARTIAL = "partial", "orange", _("Partly failed")
+    FAILED = "failed", "red", _("Failed")
+    SKIPPED = "skipped", "secondary", _("Skipped")
+
+
 FINISHED_STATES = frozenset(
     {PassStatus.SUCCEEDED, PassStatus.PARTIAL, PassStatus.FAILED, PassStatus.SKIPPED}
 )
@@ -41,10 +32,6 @@ class Scope(models.TextChoices):
     APP = "app", _("One app")
 
 
-class DriftChange(models.TextChoices):
-    MODIFIED = "modified", _("Edited out of band")
-    DELETED = "deleted", _("Deleted out of band")
-
-    @property
-    def colour(self) -> str:
-        return "orange" if self == DriftChange.MODIFIED else "red"
+class DriftChange(ColourChoices):
+    MODIFIED = "modified", "orange", _("Edited out of band")
+    DELETED = "deleted", "red", _("Deleted out of band")

@@ -27,10 +27,6 @@ from apps.reconciler.models import DriftEvent, ObjectFailure
 log = logging.getLogger(__name__)
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 # Per process and cluster: objects found equal to their desired manifest, by uid ->
 # (uid, resourceVersion, spec hash). Workers live across tasks, so a no-op pass compares
 # only what the server changed since the last one. Bounded by the managed objects.
@@ -126,7 +122,7 @@ def _observe(cluster, target: Target, out: Outcome) -> tuple[dict[Key, dict], se
         return info, kinds.list_objects(cluster, info, label_selector=label,
                                         field_selector=fields, calls=out.calls)  # fmt: skip
 
-    workers = int(_setting("K2_RECONCILE_LIST_CONCURRENCY", 4))
+    workers = settings.K2_RECONCILE_LIST_CONCURRENCY
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(one, info) for info in target.kind_infos()]
         for future in futures:
@@ -166,7 +162,7 @@ def _unmanaged_keys(cluster, target: Target, kinds_needed: set[str], out: Outcom
         return items
 
     needed = [info for info in target.kind_infos() if info.kind in kinds_needed]
-    workers = max(1, min(len(needed), int(_setting("K2_RECONCILE_LIST_CONCURRENCY", 4))))
+    workers = max(1, min(len(needed), settings.K2_RECONCILE_LIST_CONCURRENCY))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = [pool.submit(one, info) for info in needed]
         return {key_of(item) for future in results for item in future.result()}
@@ -183,8 +179,8 @@ def _seen(cluster, observed: dict[Key, dict]) -> dict:
 
 
 def _backoff(attempts: int) -> timedelta:
-    base = float(_setting("K2_RECONCILE_RETRY_BACKOFF", 10))
-    ceiling = float(_setting("K2_RECONCILE_RETRY_BACKOFF_MAX", 600))
+    base = settings.K2_RECONCILE_RETRY_BACKOFF
+    ceiling = settings.K2_RECONCILE_RETRY_BACKOFF_MAX
     return timedelta(seconds=min(ceiling, base * 2 ** max(0, attempts - 1)))
 
 
@@ -202,7 +198,7 @@ def _run_writes(jobs: list) -> tuple[dict[Key, str], dict[Key, str]]:
             return key, exc
         return key, None
 
-    workers = max(1, int(_setting("K2_RECONCILE_WRITE_CONCURRENCY", 4)))
+    workers = max(1, settings.K2_RECONCILE_WRITE_CONCURRENCY)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for key, exc in pool.map(one, jobs):
             if exc is not None:
@@ -281,7 +277,7 @@ def reconcile(
     skip = {k for k, f in existing.items() if f.next_attempt_at > now}
     if target.scope != Scope.CLUSTER:
         skip = set()  # a targeted repair (someone asked) tries at once
-    share = float(_setting("K2_RECONCILE_MAX_PRUNE_SHARE", 0.5))
+    share = settings.K2_RECONCILE_MAX_PRUNE_SHARE
     result = planner.plan(
         state.objects, observed, listed_kinds=listed, desired_complete=not state.errors,
         lists_complete=len(listed) == len(target.kind_infos()),

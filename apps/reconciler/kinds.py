@@ -90,7 +90,7 @@ class Calls:
 
 
 def _page_size() -> int:
-    return int(getattr(settings, "K2_RECONCILE_LIST_PAGE_SIZE", 5000))
+    return settings.K2_RECONCILE_LIST_PAGE_SIZE
 
 
 def _list_method(clients, info: KindInfo):
@@ -146,7 +146,7 @@ def list_objects(
 def watch_stream(cluster, info: KindInfo, resource_version: str, timeout: int):
     """Open a WATCH of the kind's managed objects from `resource_version`; the raw response
     (newline-delimited JSON events). Only the opening goes through a gateway slot."""
-    connect = float(getattr(settings, "K2_CLUSTER_CONNECT_TIMEOUT", 3))
+    connect = settings.K2_CLUSTER_CONNECT_TIMEOUT
     return gateway.call(
         cluster,
         f"reconcile_watch_{info.kind.lower()}",

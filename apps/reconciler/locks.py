@@ -16,20 +16,7 @@ import uuid
 import redis
 from django.conf import settings
 
-_client: redis.Redis | None = None
-_client_pid: int | None = None
-_client_lock = threading.Lock()
-
-
-def client() -> redis.Redis:
-    """A Redis client on REDIS_URL (one per process; rebuilt after a fork)."""
-    global _client, _client_pid
-    if _client is None or _client_pid != os.getpid():
-        with _client_lock:
-            if _client is None or _client_pid != os.getpid():
-                _client = redis.Redis.from_url(settings.REDIS_URL)
-                _client_pid = os.getpid()
-    return _client
+from apps.core.redis_client import client
 
 
 def owner_name() -> str:
@@ -41,7 +28,7 @@ class ClusterLock:
 
     def __init__(self, cluster_id: int, *, name: str = "pass"):
         self.key = f"k2:reconcile:{name}:{cluster_id}"
-        self.seconds = int(getattr(settings, "K2_RECONCILE_LOCK_SECONDS", 300))
+        self.seconds = settings.K2_RECONCILE_LOCK_SECONDS
         self.owner = f"{owner_name()}:{uuid.uuid4().hex[:8]}"
         self._lock = client().lock(self.key, timeout=self.seconds, thread_local=False)
 

@@ -14,7 +14,7 @@ def ensure_pass_schedule(interval_model=None, task_model=None) -> None:
     if interval_model is None:
         from django_celery_beat.models import IntervalSchedule as interval_model
         from django_celery_beat.models import PeriodicTask as task_model
-    seconds = int(getattr(settings, "K2_RECONCILE_INTERVAL", 60))
+    seconds = settings.K2_RECONCILE_INTERVAL
     existing = task_model.objects.filter(name=PASS_TASK_NAME).first()
     defaults = {"task": PASS_TASK, "enabled": True, "expire_seconds": seconds}
     if existing is None:

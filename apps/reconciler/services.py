@@ -63,7 +63,7 @@ def _finish(row: ReconcilePass, outcome: Outcome | None, started: float, *,
         errors += outcome.errors
         if outcome.prune_blocked:
             row.prune_blocked = True
-            share = float(getattr(settings, "K2_RECONCILE_MAX_PRUNE_SHARE", 0.5))
+            share = settings.K2_RECONCILE_MAX_PRUNE_SHARE
             errors.insert(0, _blocked_message(outcome.prune_blocked, share))
     row.error = "\n".join(errors)[:10000]
     if status is None:
@@ -135,7 +135,7 @@ def run_pass(cluster_id: int, *, trigger: str = Trigger.SCHEDULE,
 
 def _forget_old_passes(cluster) -> None:
     """Pass rows are kept K2_RECONCILE_KEEP_DAYS (7); drift history stays."""
-    days = int(getattr(settings, "K2_RECONCILE_KEEP_DAYS", 7))
+    days = settings.K2_RECONCILE_KEEP_DAYS
     cutoff = timezone.now() - timedelta(days=days)
     ReconcilePass.objects.filter(cluster=cluster, started_at__lt=cutoff).delete()
 
@@ -208,7 +208,7 @@ def _app_clusters(app) -> list:
 
 def _follow_delay(follow: int) -> float | None:
     """Seconds until the next look at a change still under way; None: stop following."""
-    if follow >= int(getattr(settings, "K2_RECONCILE_FOLLOW_ATTEMPTS", 60)):
+    if follow >= settings.K2_RECONCILE_FOLLOW_ATTEMPTS:
         return None
     return min(5.0, 2.0**follow)
 
@@ -302,14 +302,14 @@ def reconcile_space(space_id: int, *, trigger: str = Trigger.CHANGE,
     if not pending:
         status_sync.space_deleted(space)
         return out
-    attempts = int(getattr(settings, "K2_SPACES_DELETE_POLL_ATTEMPTS", 120))
+    attempts = settings.K2_SPACES_DELETE_POLL_ATTEMPTS
     if follow >= attempts:
         status_sync.space_deletion_failed(
             space, _("The namespaces were still there after %(n)d checks; delete the space "
                      "again.") % {"n": attempts},
         )  # fmt: skip
         return out
-    out["again_in"] = float(getattr(settings, "K2_SPACES_DELETE_POLL_SECONDS", 1))
+    out["again_in"] = settings.K2_SPACES_DELETE_POLL_SECONDS
     return out
 
 

@@ -82,10 +82,8 @@ class Watcher:
 
     def __init__(self, clusters, *, timeout: int | None = None, repair_threads: int | None = None):
         self.clusters = list(clusters)
-        self.timeout = timeout or int(getattr(settings, "K2_RECONCILE_WATCH_TIMEOUT", 300))
-        self.repair_threads = repair_threads or int(
-            getattr(settings, "K2_RECONCILE_WATCH_REPAIR_THREADS", 4)
-        )
+        self.timeout = timeout or settings.K2_RECONCILE_WATCH_TIMEOUT
+        self.repair_threads = repair_threads or settings.K2_RECONCILE_WATCH_REPAIR_THREADS
         self._pending: dict[tuple, tuple] = {}
         self._figures: dict[tuple, dict] = {}  # (cluster id, key) -> last status figures
         self._cond = threading.Condition()

@@ -3,34 +3,20 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class SpaceState(models.TextChoices):
-    PENDING_APPROVAL = "pending-approval", _("Waiting for approval")
-    PROVISIONING = "provisioning", _("Provisioning")
-    ACTIVE = "active", _("Active")
-    EXPIRING = "expiring", _("Expiring")
-    EXPIRED = "expired", _("Expired")
-    FAILED = "failed", _("Failed")
-    DELETING = "deleting", _("Deleting")
-    DELETED = "deleted", _("Deleted")
-    REJECTED = "rejected", _("Not approved")
-
-    @property
-    def colour(self) -> str:
-        return STATE_BADGE[self]
+from apps.core.choices import ColourChoices
 
 
-STATE_BADGE = {
-    SpaceState.PENDING_APPROVAL: "yellow",
-    SpaceState.PROVISIONING: "azure",
-    SpaceState.ACTIVE: "green",
-    SpaceState.EXPIRING: "orange",
-    SpaceState.EXPIRED: "secondary",
-    SpaceState.FAILED: "red",
-    SpaceState.DELETING: "purple",
-    SpaceState.DELETED: "secondary",
-    SpaceState.REJECTED: "secondary",
-}
+class SpaceState(ColourChoices):
+    PENDING_APPROVAL = "pending-approval", "yellow", _("Waiting for approval")
+    PROVISIONING = "provisioning", "azure", _("Provisioning")
+    ACTIVE = "active", "green", _("Active")
+    EXPIRING = "expiring", "orange", _("Expiring")
+    EXPIRED = "expired", "secondary", _("Expired")
+    FAILED = "failed", "red", _("Failed")
+    DELETING = "deleting", "purple", _("Deleting")
+    DELETED = "deleted", "secondary", _("Deleted")
+    REJECTED = "rejected", "secondary", _("Not approved")
+
 
 # The state machine: from-state -> the states a transition may lead to.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -85,29 +71,18 @@ def can_transition(source: str, target: str) -> bool:
     return target in TRANSITIONS.get(source, frozenset())
 
 
-class SpaceRole(models.TextChoices):
+class SpaceRole(ColourChoices):
     """A member's role in one space (ordered from least to most)."""
 
-    VIEWER = "viewer", _("Viewer")
-    DEVELOPER = "developer", _("Developer")
-    ADMIN = "admin", _("Admin")
-    OWNER = "owner", _("Owner")
-
-    @property
-    def colour(self) -> str:
-        return ROLE_BADGE[self]
+    VIEWER = "viewer", "secondary", _("Viewer")
+    DEVELOPER = "developer", "blue", _("Developer")
+    ADMIN = "admin", "purple", _("Admin")
+    OWNER = "owner", "green", _("Owner")
 
     @property
     def rank(self) -> int:
         return list(SpaceRole).index(self)
 
-
-ROLE_BADGE = {
-    SpaceRole.VIEWER: "secondary",
-    SpaceRole.DEVELOPER: "blue",
-    SpaceRole.ADMIN: "purple",
-    SpaceRole.OWNER: "green",
-}
 
 # The Kubernetes ClusterRole each K2 role is bound to in the space's namespaces.
 CLUSTER_ROLE = {
@@ -118,27 +93,14 @@ CLUSTER_ROLE = {
 }
 
 
-class ClusterStatus(models.TextChoices):
+class ClusterStatus(ColourChoices):
     """How far one cluster of a space is from the desired state."""
 
-    PENDING = "pending", _("Pending")
-    READY = "ready", _("Ready")
-    FAILED = "failed", _("Failed")
-    DELETING = "deleting", _("Deleting")
-    DELETED = "deleted", _("Deleted")
-
-    @property
-    def colour(self) -> str:
-        return CLUSTER_STATUS_BADGE[self]
-
-
-CLUSTER_STATUS_BADGE = {
-    ClusterStatus.PENDING: "azure",
-    ClusterStatus.READY: "green",
-    ClusterStatus.FAILED: "red",
-    ClusterStatus.DELETING: "purple",
-    ClusterStatus.DELETED: "secondary",
-}
+    PENDING = "pending", "azure", _("Pending")
+    READY = "ready", "green", _("Ready")
+    FAILED = "failed", "red", _("Failed")
+    DELETING = "deleting", "purple", _("Deleting")
+    DELETED = "deleted", "secondary", _("Deleted")
 
 
 class RequestKind(models.TextChoices):

@@ -151,7 +151,7 @@ def role_bindings(space, members: list[tuple[str, str]]) -> list[dict]:
 
 
 def network_policy(space) -> dict:
-    ingress_ns = getattr(settings, "K2_SPACES_INGRESS_NAMESPACE", "ingress-nginx")
+    ingress_ns = settings.K2_SPACES_INGRESS_NAMESPACE
     return _stamp(
         {
             "apiVersion": "networking.k8s.io/v1",

@@ -24,10 +24,6 @@ from apps.clusters.quantity import (
 QUOTA_FIELDS = ("cpu", "memory", "pods", "storage")
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 @dataclass(frozen=True)
 class Quota:
     """A space's quota as Kubernetes quantities."""
@@ -96,8 +92,8 @@ def default_quota(cluster) -> Quota:
     return Quota(
         cpu=str(policy["default_quota_cpu"]),
         memory=str(policy["default_quota_memory"]),
-        pods=int(_setting("K2_SPACES_DEFAULT_PODS", 50)),
-        storage=str(_setting("K2_SPACES_DEFAULT_STORAGE", "20Gi")),
+        pods=settings.K2_SPACES_DEFAULT_PODS,
+        storage=settings.K2_SPACES_DEFAULT_STORAGE,
     )
 
 
@@ -106,16 +102,16 @@ def maximum_quota(cluster) -> Quota:
     return Quota(
         cpu=str(policy["max_quota_cpu"]),
         memory=str(policy["max_quota_memory"]),
-        pods=int(_setting("K2_SPACES_MAX_PODS", 500)),
-        storage=str(_setting("K2_SPACES_MAX_STORAGE", "500Gi")),
+        pods=settings.K2_SPACES_MAX_PODS,
+        storage=settings.K2_SPACES_MAX_STORAGE,
     )
 
 
 def default_limits() -> tuple[str, str]:
     """(CPU, memory) limit a container gets when it declares none (the LimitRange)."""
     return (
-        str(_setting("K2_SPACES_DEFAULT_CPU_LIMIT", "500m")),
-        str(_setting("K2_SPACES_DEFAULT_MEMORY_LIMIT", "512Mi")),
+        settings.K2_SPACES_DEFAULT_CPU_LIMIT,
+        settings.K2_SPACES_DEFAULT_MEMORY_LIMIT,
     )
 
 

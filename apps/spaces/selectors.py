@@ -92,7 +92,7 @@ def quota_usage(space: Space) -> list[dict]:
 
     if space.state not in {SpaceState.ACTIVE, SpaceState.EXPIRING, SpaceState.EXPIRED}:
         return []
-    seconds = int(getattr(settings, "K2_SPACES_USAGE_CACHE_SECONDS", 15))
+    seconds = settings.K2_SPACES_USAGE_CACHE_SECONDS
     out = []
     for placement in space.placements.select_related("cluster"):
         key = f"spaces:usage:{space.pk}:{placement.cluster_id}"

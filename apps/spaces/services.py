@@ -70,10 +70,6 @@ def _actor_name(actor: Actor) -> str:
     return str(actor)
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def _transition(space: Space, target: str, *, actor: Actor, message: str = "") -> Space:
     """Move `space` to `target` under a row lock (inside the caller's transaction).
 
@@ -611,8 +607,8 @@ def do_request_quota(space: Space, quota: dict, *, actor: Actor, reason: str = "
 def renewal_terms(space: Space) -> dict:
     """Renewal length and cap of the space's cluster policy, and where a renewal would land."""
     policy = policy_of(space.primary_cluster)
-    days = policy.get("renewal_days") or _setting("K2_SPACES_RENEWAL_DAYS", 7)
-    cap_days = policy.get("renewal_cap_days") or _setting("K2_SPACES_RENEWAL_CAP_DAYS", 90)
+    days = policy.get("renewal_days") or settings.K2_SPACES_RENEWAL_DAYS
+    cap_days = policy.get("renewal_cap_days") or settings.K2_SPACES_RENEWAL_CAP_DAYS
     now = timezone.now()
     start = max(space.expires_at or now, now)
     new_expiry = start + timedelta(days=int(days))

@@ -125,7 +125,7 @@ def clean_text(value: str, field: str, limit: int) -> str:
 def expiry_for(cluster, now):
     if cluster.environment in PRODUCTION_ENVIRONMENTS:
         return None
-    days = policy_of(cluster).get("default_lifetime_days") or getattr(
-        settings, "K2_SPACES_DEFAULT_LIFETIME_DAYS", 14
+    days = policy_of(cluster).get("default_lifetime_days") or (
+        settings.K2_SPACES_DEFAULT_LIFETIME_DAYS
     )
     return now + timedelta(days=int(days))

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from apps.audit.actors import Actor
 from apps.clusters.selectors import clusters_visible_to
+from apps.core.forms import add_service_errors, error_text
 from apps.spaces import selectors, services
 from apps.spaces.choices import RequestKind, SpaceRole
 from apps.spaces.exceptions import SpaceConflict
@@ -28,15 +29,11 @@ from apps.spaces.forms import (
 )
 from apps.spaces.models import SpaceCluster
 from apps.spaces.permissions import allowed_actions, can_create_space
-from apps.spaces.quota import default_quota, maximum_quota
+from apps.spaces.quota import QUOTA_FIELDS, default_quota, maximum_quota
 
 PAGE_SIZE = 25
-
-
-def _errors(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return " ".join(f"{msg}" for messages_ in exc.message_dict.values() for msg in messages_)
-    return " ".join(exc.messages)
+# The services name quota errors "quota.cpu"; the form fields are quota_cpu.
+QUOTA_ALIASES = {f"quota.{name}": f"quota_{name}" for name in QUOTA_FIELDS}
 
 
 @login_required
@@ -82,9 +79,7 @@ def create(request):
                 reason=data["reason"],
             )
         except ValidationError as exc:
-            for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
-                name = field.replace("quota.", "quota_")
-                form.add_error(name if name in form.fields else None, errors)
+            add_service_errors(form, exc, QUOTA_ALIASES)
         else:
             space = result.space
             if result.approval is not None:
@@ -166,7 +161,7 @@ def _act(request, slug: str, work, done: str):
     except SpaceConflict as exc:
         messages.error(request, str(exc.detail))
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, message or done)
     return redirect(reverse("spaces:detail", args=[space.slug]))

@@ -1,30 +1,21 @@
 """Enums of the apps abstraction, with labels, badge colours and groupings."""
 
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.choices import ColourChoices
 
-class AppKind(models.TextChoices):
-    SERVICE = "service", _("Service")
-    STATEFUL = "stateful", _("Stateful")
-    JOB = "job", _("Job")
-    CRONJOB = "cronjob", _("Cron job")
 
-    @property
-    def colour(self) -> str:
-        return KIND_BADGE[self]
+class AppKind(ColourChoices):
+    SERVICE = "service", "blue", _("Service")
+    STATEFUL = "stateful", "purple", _("Stateful")
+    JOB = "job", "teal", _("Job")
+    CRONJOB = "cronjob", "cyan", _("Cron job")
 
     @property
     def workload_kind(self) -> str:
         return WORKLOAD_KIND[self]
 
 
-KIND_BADGE = {
-    AppKind.SERVICE: "blue",
-    AppKind.STATEFUL: "purple",
-    AppKind.JOB: "teal",
-    AppKind.CRONJOB: "cyan",
-}
 WORKLOAD_KIND = {
     AppKind.SERVICE: "Deployment",
     AppKind.STATEFUL: "StatefulSet",
@@ -35,44 +26,26 @@ WORKLOAD_KIND = {
 SCALABLE_KINDS = frozenset({AppKind.SERVICE, AppKind.STATEFUL})
 
 
-class AppStatus(models.TextChoices):
+class AppStatus(ColourChoices):
     """What K2Cloud last knew about an app (the live view refines it from the clusters)."""
 
-    PENDING = "pending", _("Pending")
-    DEPLOYING = "deploying", _("Deploying")
-    RUNNING = "running", _("Running")
-    DEGRADED = "degraded", _("Degraded")
-    PAUSED = "paused", _("Paused")
-    COMPLETED = "completed", _("Completed")
-    FAILED = "failed", _("Failed")
-    DELETING = "deleting", _("Deleting")
-
-    @property
-    def colour(self) -> str:
-        return STATUS_BADGE[self]
+    PENDING = "pending", "secondary", _("Pending")
+    DEPLOYING = "deploying", "azure", _("Deploying")
+    RUNNING = "running", "green", _("Running")
+    DEGRADED = "degraded", "orange", _("Degraded")
+    PAUSED = "paused", "yellow", _("Paused")
+    COMPLETED = "completed", "teal", _("Completed")
+    FAILED = "failed", "red", _("Failed")
+    DELETING = "deleting", "purple", _("Deleting")
 
 
-STATUS_BADGE = {
-    AppStatus.PENDING: "secondary",
-    AppStatus.DEPLOYING: "azure",
-    AppStatus.RUNNING: "green",
-    AppStatus.DEGRADED: "orange",
-    AppStatus.PAUSED: "yellow",
-    AppStatus.COMPLETED: "teal",
-    AppStatus.FAILED: "red",
-    AppStatus.DELETING: "purple",
-}
 # The portal keeps polling while an app is in one of these.
 TRANSIENT_STATUSES = frozenset({AppStatus.PENDING, AppStatus.DEPLOYING, AppStatus.DELETING})
 
 
-class ApplyStatus(models.TextChoices):
+class ApplyStatus(ColourChoices):
     """How the last apply of an app to one cluster went."""
 
-    PENDING = "pending", _("Pending")
-    APPLIED = "applied", _("Applied")
-    FAILED = "failed", _("Failed")
-
-    @property
-    def colour(self) -> str:
-        return {"pending": "azure", "applied": "green", "failed": "red"}[self.value]
+    PENDING = "pending", "azure", _("Pending")
+    APPLIED = "applied", "green", _("Applied")
+    FAILED = "failed", "red", _("Failed")

@@ -64,6 +64,21 @@ def get_app_or_404(user, space_slug: str, name: str) -> App:
     return app
 
 
+def clone_target(user, app: App, slug: str | None):
+    """The space a clone of `app` goes to: the app's own when no slug is given, else the
+    newest space of that slug the user can see; a ValidationError naming the field if none."""
+    from django.core.exceptions import ValidationError
+
+    if not slug:
+        return app.space
+    target = spaces_visible_to(user).filter(slug=slug).order_by("-id").first()
+    if target is None:
+        raise ValidationError(
+            {"target_space": [_("No space named %(slug)s that you can see.") % {"slug": slug}]}
+        )
+    return target
+
+
 def revisions_of(app: App) -> QuerySet[AppRevision]:
     return app.revisions.select_related("author").order_by("-number")
 

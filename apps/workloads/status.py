@@ -30,7 +30,7 @@ MAX_EVENTS = 30
 
 
 def cache_seconds() -> float:
-    return float(getattr(settings, "K2_WORKLOADS_STATUS_CACHE_SECONDS", 2))
+    return settings.K2_WORKLOADS_STATUS_CACHE_SECONDS
 
 
 def _age(ts, now: datetime) -> int | None:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.audit.actors import Actor
+from apps.core.forms import add_service_errors, error_text
 from apps.spaces.selectors import get_space_or_404, spaces_visible_to
 from apps.workloads import permissions, selectors, services
 from apps.workloads.choices import TRANSIENT_STATUSES
@@ -38,21 +39,6 @@ FIELD_ALIASES = {
     "storage_class": "storage_size",
     "ingress": "ingress_host",
 }
-
-
-def _errors_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return " ".join(m for msgs in exc.message_dict.values() for m in msgs)
-    return " ".join(exc.messages)
-
-
-def _to_form(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, msgs in exc.message_dict.items():
-        field = FIELD_ALIASES.get(field, field)
-        form.add_error(field if field in form.fields else None, msgs)
 
 
 def _space_clusters(space) -> list[str]:
@@ -103,7 +89,7 @@ def create(request, space_slug: str):
                 message=form.cleaned_data.get("message") or "", actor=Actor.from_request(request),
             )  # fmt: skip
         except ValidationError as exc:
-            _to_form(form, exc)
+            add_service_errors(form, exc, FIELD_ALIASES)
         else:
             messages.success(
                 request, _("App %(name)s created; it is rolling out now.") % {"name": app.name}
@@ -134,7 +120,7 @@ def edit(request, space_slug: str, name: str):
             if placement:
                 services.do_set_placement(app, placement, actor=actor)
         except ValidationError as exc:
-            _to_form(form, exc)
+            add_service_errors(form, exc, FIELD_ALIASES)
         else:
             messages.success(request, _("Saved as revision %(n)d.") % {"n": revision.number})
             return redirect("workloads:detail", app.space.slug, app.name)
@@ -157,7 +143,7 @@ def adopt(request, space_slug: str):
             actor=Actor.from_request(request),
         )
     except ValidationError as exc:
-        messages.error(request, _errors_text(exc))
+        messages.error(request, error_text(exc))
         return redirect("workloads:space", space.slug)
     messages.success(request, _("Deployment adopted as the app %(name)s.") % {"name": app.name})
     return redirect("workloads:detail", space.slug, app.name)
@@ -175,7 +161,7 @@ def validate(request, space_slug: str):
     form.is_valid()
     return render(
         request,
-        "workloads/_field_errors.html",
+        "includes/field_errors.html",
         {"errors": form.errors.get(field, []), "field": field},
     )
 
@@ -240,94 +226,126 @@ def _int(value):
         return value
 
 
+# The small POST actions of the detail page, one function per verb; each calls one service
+# and returns the message to show (or a response of its own). Errors become messages.
+
+
+def _scale(request, app, actor):
+    form = ScaleForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError({"replicas": form.errors.get("replicas", [])})
+    services.do_scale_app(app, form.cleaned_data["replicas"], actor=actor)
+    return _("Scaling to %(n)d replicas.") % {"n": form.cleaned_data["replicas"]}
+
+
+def _pause(request, app, actor):
+    services.do_pause_app(app, actor=actor)
+    return _("Paused.")
+
+
+def _resume(request, app, actor):
+    services.do_resume_app(app, actor=actor)
+    return _("Resumed.")
+
+
+def _restart(request, app, actor):
+    services.do_restart_app(app, actor=actor)
+    return _("Restarting every pod.")
+
+
+def _deploy(request, app, actor):
+    services.do_deploy_app(app, actor=actor)
+    return _("Deploying again.")
+
+
+def _rollback(request, app, actor):
+    form = RollbackForm(request.POST)
+    number = (
+        form.cleaned_data["revision"] if form.is_valid() else _int(request.POST.get("revision"))
+    )
+    revision = services.do_rollback_app(app, number, actor=actor)
+    return _("Rolled back: revision %(n)d.") % {"n": revision.number}
+
+
+def _delete(request, app, actor):
+    services.do_delete_app(app, actor=actor)
+    messages.success(request, _("App %(name)s is being deleted.") % {"name": app.name})
+    return redirect("workloads:space", app.space.slug)
+
+
+def _clone(request, app, actor):
+    form = CloneForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError({"name": form.errors.get("name", [])})
+    target_space = selectors.clone_target(request.user, app, form.cleaned_data.get("target_space"))
+    clone = services.do_clone_app(
+        app, target_space=target_space, name=form.cleaned_data["name"], actor=actor
+    )
+    messages.success(
+        request,
+        _("Cloned as %(space)s/%(name)s.") % {"space": target_space.slug, "name": clone.name},
+    )
+    return redirect("workloads:detail", target_space.slug, clone.name)
+
+
+def _canary(request, app, actor):
+    form = CanaryForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(dict(form.errors.items()))
+    changes = {"image": form.cleaned_data["image"]} if form.cleaned_data.get("image") else {}
+    services.do_start_canary(app, spec=changes, weight=form.cleaned_data["weight"], actor=actor)
+    return _("Canary started at %(w)d%%.") % {"w": form.cleaned_data["weight"]}
+
+
+def _canary_weight(request, app, actor):
+    form = WeightForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError({"weight": form.errors.get("weight", [])})
+    services.do_set_canary_weight(app, form.cleaned_data["weight"], actor=actor)
+    return _("Canary weight set to %(w)d%%.") % {"w": form.cleaned_data["weight"]}
+
+
+def _canary_promote(request, app, actor):
+    services.do_promote_canary(app, actor=actor)
+    return _("Canary promoted: it is the stable revision now.")
+
+
+def _canary_abort(request, app, actor):
+    services.do_abort_canary(app, actor=actor)
+    return _("Canary removed.")
+
+
+ACTIONS = {
+    "scale": _scale,
+    "pause": _pause,
+    "resume": _resume,
+    "restart": _restart,
+    "deploy": _deploy,
+    "rollback": _rollback,
+    "delete": _delete,
+    "clone": _clone,
+    "canary": _canary,
+    "canary-weight": _canary_weight,
+    "canary-promote": _canary_promote,
+    "canary-abort": _canary_abort,
+}
+
+
 @login_required
 @require_POST
 def action(request, space_slug: str, name: str, verb: str):
-    """The small POST actions of the detail page; each calls one service."""
+    """/apps/<space>/<app>/do/<verb>/: 404 if the app is not visible or the verb unknown;
+    the verb's service decides 403; errors go back to the detail page as messages."""
     app = selectors.get_app_or_404(request.user, space_slug, name)
-    actor = Actor.from_request(request)
-    post = request.POST
-    target = redirect("workloads:detail", app.space.slug, app.name)
+    run = ACTIONS.get(verb)
+    if run is None:
+        return HttpResponse(status=404)
     try:
-        if verb == "scale":
-            form = ScaleForm(post)
-            if not form.is_valid():
-                raise ValidationError({"replicas": form.errors.get("replicas", [])})
-            services.do_scale_app(app, form.cleaned_data["replicas"], actor=actor)
-            done = _("Scaling to %(n)d replicas.") % {"n": form.cleaned_data["replicas"]}
-        elif verb == "pause":
-            services.do_pause_app(app, actor=actor)
-            done = _("Paused.")
-        elif verb == "resume":
-            services.do_resume_app(app, actor=actor)
-            done = _("Resumed.")
-        elif verb == "restart":
-            services.do_restart_app(app, actor=actor)
-            done = _("Restarting every pod.")
-        elif verb == "deploy":
-            services.do_deploy_app(app, actor=actor)
-            done = _("Deploying again.")
-        elif verb == "rollback":
-            form = RollbackForm(post)
-            number = (
-                form.cleaned_data["revision"] if form.is_valid() else _int(post.get("revision"))
-            )
-            revision = services.do_rollback_app(app, number, actor=actor)
-            done = _("Rolled back: revision %(n)d.") % {"n": revision.number}
-        elif verb == "delete":
-            services.do_delete_app(app, actor=actor)
-            messages.success(request, _("App %(name)s is being deleted.") % {"name": app.name})
-            return redirect("workloads:space", app.space.slug)
-        elif verb == "clone":
-            form = CloneForm(post)
-            if not form.is_valid():
-                raise ValidationError({"name": form.errors.get("name", [])})
-            slug = form.cleaned_data.get("target_space") or app.space.slug
-            target_space = spaces_visible_to(request.user).filter(slug=slug).order_by("-id").first()
-            if target_space is None:
-                raise ValidationError(
-                    {
-                        "target_space": [
-                            _("No space named %(slug)s that you can see.") % {"slug": slug}
-                        ]
-                    }
-                )
-            clone = services.do_clone_app(
-                app, target_space=target_space, name=form.cleaned_data["name"], actor=actor
-            )
-            messages.success(
-                request,
-                _("Cloned as %(space)s/%(name)s.")
-                % {"space": target_space.slug, "name": clone.name},
-            )
-            return redirect("workloads:detail", target_space.slug, clone.name)
-        elif verb == "canary":
-            form = CanaryForm(post)
-            if not form.is_valid():
-                raise ValidationError(dict(form.errors.items()))
-            changes = (
-                {"image": form.cleaned_data["image"]} if form.cleaned_data.get("image") else {}
-            )
-            services.do_start_canary(
-                app, spec=changes, weight=form.cleaned_data["weight"], actor=actor
-            )
-            done = _("Canary started at %(w)d%%.") % {"w": form.cleaned_data["weight"]}
-        elif verb == "canary-weight":
-            form = WeightForm(post)
-            if not form.is_valid():
-                raise ValidationError({"weight": form.errors.get("weight", [])})
-            services.do_set_canary_weight(app, form.cleaned_data["weight"], actor=actor)
-            done = _("Canary weight set to %(w)d%%.") % {"w": form.cleaned_data["weight"]}
-        elif verb == "canary-promote":
-            services.do_promote_canary(app, actor=actor)
-            done = _("Canary promoted: it is the stable revision now.")
-        elif verb == "canary-abort":
-            services.do_abort_canary(app, actor=actor)
-            done = _("Canary removed.")
-        else:
-            return HttpResponse(status=404)
+        result = run(request, app, Actor.from_request(request))
     except ValidationError as exc:
-        messages.error(request, _errors_text(exc))
-        return target
-    messages.success(request, done)
-    return target
+        messages.error(request, error_text(exc))
+    else:
+        if not isinstance(result, str):
+            return result
+        messages.success(request, result)
+    return redirect("workloads:detail", app.space.slug, app.name)

@@ -6,16 +6,12 @@ import pytest
 import yaml
 
 from apps.clusters import gateway
+from tests.conftest import sim_for
 
 
 @pytest.fixture(scope="session")
-def sim(tmp_path_factory):
-    from k2sim.testing import running_clusters
-
-    with running_clusters(
-        ("test", "prod", "ml"), nodes=3, state_dir=tmp_path_factory.mktemp("k2sim")
-    ) as clusters:
-        yield clusters
+def sim(k2sim_clusters):
+    return sim_for(k2sim_clusters, ("test", "prod", "ml"))
 
 
 @pytest.fixture(autouse=True)

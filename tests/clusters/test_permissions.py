@@ -203,3 +203,18 @@ def test_environment_defaults_page(admin_user, alice, client):
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="cluster.environment_policy.update")
     assert event.changes["cpu_overcommit"] == {"before": "2.00", "after": "3.00"}
+
+
+def test_api_and_portal_agree_on_a_cluster_requested_past_its_allocatable(
+    test_cluster, admin_user, client
+):
+    """Requests beyond what is allocatable show as 100 % in the API and in the portal."""
+    Cluster.objects.filter(pk=test_cluster.pk).update(
+        cpu_requested_m=test_cluster.cpu_allocatable_m * 2,
+        memory_requested=test_cluster.memory_allocatable // 2,
+    )
+    row = api_as(admin_user).get("/api/v1/clusters/test/").json()
+    assert row["cpu_used_percent"] == 100 and row["memory_used_percent"] == 50
+    client.force_login(admin_user)
+    page = client.get("/clusters/test/").content.decode()
+    assert 'aria-valuenow="100"' in page and 'aria-valuenow="50"' in page

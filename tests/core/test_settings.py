@@ -59,3 +59,32 @@ def test_json_logging_option_emits_json_lines():
     assert record["message"] == "hello world"
     assert record["level"] == "WARNING"
     assert record["request_id"] == "-"
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    """Container secrets: SECRET_KEY_FILE, K2_ENCRYPTION_KEYS_FILE and
+    K2_ANALYTICS_FORWARD_TOKEN_FILE are read instead of the variables."""
+    files = {}
+    for name, value in {
+        "SECRET_KEY": PRODUCTION["SECRET_KEY"],
+        "K2_ENCRYPTION_KEYS": PRODUCTION["K2_ENCRYPTION_KEYS"],
+        "K2_ANALYTICS_FORWARD_TOKEN": "forward-token-from-a-file",
+    }.items():
+        path = tmp_path / name.lower()
+        path.write_text(value + "\n")
+        files[f"{name}_FILE"] = str(path)
+    env = {k: v for k, v in PRODUCTION.items() if k not in {"SECRET_KEY", "K2_ENCRYPTION_KEYS"}}
+    secret, keys = PRODUCTION["SECRET_KEY"], PRODUCTION["K2_ENCRYPTION_KEYS"]
+    code = (
+        "from django.conf import settings as s;"
+        f"print(s.SECRET_KEY == {secret!r}, s.K2_ENCRYPTION_KEYS == [{keys!r}],"
+        " s.K2_ANALYTICS_FORWARD_TOKEN)"
+    )
+    result = manage("shell", "-v", "0", "-c", code, **env, **files)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The last line: the shell may first say how many objects it imported.
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "True",
+        "True",
+        "forward-token-from-a-file",
+    ]

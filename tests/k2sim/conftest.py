@@ -7,31 +7,24 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from kubernetes import client
 
-from k2sim.testing import ClusterHandle, RunningClusters, running_clusters
+from k2sim.testing import ClusterHandle, RunningClusters
+from tests.conftest import sim_for
+from tests.helpers import wait_for  # noqa: F401  (the tests import it from here)
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 
 
 @pytest.fixture(scope="session")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningClusters]:
-    state = tmp_path_factory.mktemp("k2sim")
-    with running_clusters(
-        ("test", "prod"),
-        state_dir=state,
-        nodes=3,
-        pod_ready_delay=0.1,
-        log_interval=0.1,
-        cluster_options={"test": {"install_calico": False}, "prod": {"ip_leak_rate": 0.0}},
-    ) as running:
-        yield running
+def sim(k2sim_clusters: RunningClusters) -> RunningClusters:
+    """ "test" (no Calico) and "prod" of the session's k2sim (tests/conftest.py)."""
+    return sim_for(k2sim_clusters, ("test", "prod"))
 
 
 @pytest.fixture(scope="session")
@@ -88,17 +81,6 @@ def kubectl(cluster: ClusterHandle) -> Callable[..., subprocess.CompletedProcess
         return run_kubectl(cluster, *args, **kw)
 
     return _run
-
-
-def wait_for(pred: Callable[[], Any], timeout: float = 10, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = pred()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s (last={last!r})")
 
 
 def deployment_manifest(

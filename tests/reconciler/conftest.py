@@ -5,9 +5,7 @@ apply tasks are not run: the reconciler is what puts objects into the clusters h
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,19 +19,17 @@ from apps.clusters.policy import BUILTIN_DEFAULTS, POLICY_FIELDS
 from apps.spaces.choices import ClusterStatus, SpaceRole, SpaceState
 from apps.spaces.models import Membership, Space, SpaceCluster
 from apps.spaces.permissions import grant_role
-from k2sim.testing import ClusterHandle, RunningClusters, running_clusters
+from k2sim.testing import ClusterHandle, RunningClusters
+from tests.conftest import sim_for
+from tests.helpers import wait_for  # noqa: F401  (the tests import it from here)
 
 SIM_CLUSTERS = {"rc-a": Environment.TEST, "rc-b": Environment.TEST, "rc-c": Environment.TEST}
 IMAGE = "harbor.k2.test/shop/web:1.0"
 
 
 @pytest.fixture(scope="session")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningClusters]:
-    with running_clusters(
-        tuple(SIM_CLUSTERS), state_dir=tmp_path_factory.mktemp("k2sim-reconciler"), nodes=2,
-        pod_ready_delay=0.05, log_interval=5.0, install_calico=False,
-    ) as running:  # fmt: skip
-        yield running
+def sim(k2sim_clusters: RunningClusters) -> RunningClusters:
+    return sim_for(k2sim_clusters, tuple(SIM_CLUSTERS))
 
 
 @pytest.fixture(autouse=True)
@@ -145,17 +141,6 @@ def make_app(alice):
         return app
 
     return make
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s; last value: {value!r}")
 
 
 def managed(sim, name: str, namespace: str) -> set[tuple[str, str]]:

@@ -4,16 +4,12 @@ import pytest
 
 from apps.audit.actors import Actor
 from apps.clusters import gateway
+from tests.conftest import sim_for
 
 
 @pytest.fixture(scope="session")
-def sim(tmp_path_factory):
-    from k2sim.testing import running_clusters
-
-    with running_clusters(
-        ("test", "test2", "prod"), nodes=2, state_dir=tmp_path_factory.mktemp("k2sim-spaces")
-    ) as clusters:
-        yield clusters
+def sim(k2sim_clusters):
+    return sim_for(k2sim_clusters, ("test", "test2", "prod"))
 
 
 @pytest.fixture(autouse=True)

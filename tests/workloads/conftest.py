@@ -5,9 +5,8 @@ and `run` to execute a service with its on-commit work (the apply task) done in-
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -21,8 +20,9 @@ from apps.clusters.policy import BUILTIN_DEFAULTS, POLICY_FIELDS
 from apps.spaces.choices import ClusterStatus, SpaceRole, SpaceState
 from apps.spaces.models import Membership, Space, SpaceCluster
 from apps.spaces.permissions import grant_role
-from k2sim.testing import ClusterHandle, RunningClusters, running_clusters
-from tests.conftest import make_user
+from k2sim.testing import ClusterHandle, RunningClusters
+from tests.conftest import make_user, sim_for
+from tests.helpers import wait_for  # noqa: F401  (the tests import it from here)
 
 SIM_CLUSTERS = {
     "wl-test": Environment.TEST,
@@ -39,12 +39,8 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(scope="session")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningClusters]:
-    with running_clusters(
-        tuple(SIM_CLUSTERS), state_dir=tmp_path_factory.mktemp("k2sim-workloads"), nodes=2,
-        pod_ready_delay=0.05, log_interval=1.0, install_calico=False,
-    ) as running:  # fmt: skip
-        yield running
+def sim(k2sim_clusters: RunningClusters) -> RunningClusters:
+    return sim_for(k2sim_clusters, tuple(SIM_CLUSTERS))
 
 
 def _register(handle: ClusterHandle, environment: str) -> Cluster:
@@ -170,18 +166,6 @@ def run(django_capture_on_commit_callbacks, monkeypatch) -> Callable:
 
 
 FOLLOW_BUDGET = 10.0
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
-    """Poll until check() returns something truthy; fail with its last value."""
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s; last value: {value!r}")
 
 
 def ready_pods(sim, cluster_name: str, namespace: str, app: str, track: str | None = None) -> list:

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from apps.clusters.choices import ClusterState, Environment
 from apps.clusters.models import Cluster, ClusterPolicy, EnvironmentPolicy, ProbeRecord
 from apps.clusters.policy import POLICY_FIELDS
+from apps.clusters.quantity import percent
 
 
 class PolicySerializer(serializers.ModelSerializer):
@@ -54,14 +55,10 @@ class ClusterSummarySerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_cpu_used_percent(self, cluster) -> int:
-        return _percent(cluster.cpu_requested_m, cluster.cpu_allocatable_m)
+        return percent(cluster.cpu_requested_m, cluster.cpu_allocatable_m)
 
     def get_memory_used_percent(self, cluster) -> int:
-        return _percent(cluster.memory_requested, cluster.memory_allocatable)
-
-
-def _percent(used: int, total: int) -> int:
-    return round(100 * used / total) if total else 0
+        return percent(cluster.memory_requested, cluster.memory_allocatable)
 
 
 class ClusterSerializer(ClusterSummarySerializer):

@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from apps.audit.actors import Actor
-from apps.spaces.selectors import get_space_or_404, spaces_visible_to
+from apps.spaces.selectors import get_space_or_404
 from apps.workloads import selectors, services
 from apps.workloads.api import serializers as s
 from apps.workloads.status import read_status
@@ -124,23 +124,7 @@ class AppViewSet(viewsets.GenericViewSet):
     def clone(self, request, space, name):
         app = self.get_object()
         v = _valid(s.CloneSerializer, request)
-        target = app.space
-        if v.get("target_space"):
-            target = (
-                spaces_visible_to(request.user)
-                .filter(slug=v["target_space"])
-                .order_by("-id")
-                .first()
-            )
-            if target is None:
-                raise ValidationError(
-                    {
-                        "target_space": [
-                            _("No space named %(slug)s that you can see.")
-                            % {"slug": v["target_space"]}
-                        ]
-                    }
-                )
+        target = selectors.clone_target(request.user, app, v.get("target_space"))
         clone = services.do_clone_app(
             app, target_space=target, name=v["name"], message=v["message"], actor=self._actor()
         )

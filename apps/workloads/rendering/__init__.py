@@ -1,7 +1,7 @@
 """Pure rendering of K2 apps into Kubernetes manifests.
 
-No Django models and no Kubernetes client are imported here, so the reconciler can call
-these functions in bulk:
+No Django models and no API calls here (quantities are parsed by apps/clusters/quantity.py,
+the client's own parser), so the reconciler can call these functions in bulk:
 
     target = AppTarget(space="shop", namespace="shop", name="web",
                        stable=Release(spec=normalize_spec(raw), revision=3, replicas=2),

@@ -1,9 +1,12 @@
 """Placement: spread an app's replicas over clusters by weight (K2Cloud's federation)."""
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 
-def split_replicas(replicas: int, weights: Sequence[tuple[str, int]]) -> dict[str, int]:
+def split_replicas(replicas: int, weights: Sequence[tuple[K, int]]) -> dict[K, int]:
     """Replicas per cluster, proportional to the weights (largest remainder method).
 
     The shares sum to `replicas` and each is within one of its exact proportion; ties go

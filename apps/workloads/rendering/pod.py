@@ -3,6 +3,13 @@ probes, config volume, the host log volume and shareProcessNamespace."""
 
 from collections.abc import Mapping
 
+from apps.clusters.quantity import (
+    cpu_millicores,
+    divide,
+    format_cpu,
+    format_memory,
+    memory_bytes,
+)
 from apps.workloads.rendering.common import (
     CONFIG_HASH,
     LOG_ROOT,
@@ -16,13 +23,6 @@ from apps.workloads.rendering.common import (
     k2_labels,
     object_name,
     selector_labels,
-)
-from apps.workloads.rendering.quantity import (
-    cpu_millicores,
-    divide,
-    format_cpu,
-    format_memory,
-    memory_bytes,
 )
 
 MIB = 2**20

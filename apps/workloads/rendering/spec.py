@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from django.utils.translation import gettext as _
 
-from apps.workloads.rendering.quantity import cpu_millicores, memory_bytes
+from apps.clusters.quantity import cpu_millicores, memory_bytes
 
 KINDS = ("service", "stateful", "job", "cronjob")
 PROTOCOLS = ("TCP", "UDP", "SCTP")

@@ -1,5 +1,6 @@
 """The controller objects: Deployment, StatefulSet, Job, CronJob."""
 
+from apps.clusters.quantity import format_memory, memory_bytes
 from apps.workloads.rendering.common import (
     REVISION_LABEL,
     STABLE,
@@ -12,7 +13,6 @@ from apps.workloads.rendering.common import (
     workload_selector,
 )
 from apps.workloads.rendering.pod import pod_template
-from apps.workloads.rendering.quantity import format_memory, memory_bytes
 
 
 def _labels(release: Release, track: str) -> dict:

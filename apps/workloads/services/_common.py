@@ -1,6 +1,7 @@
 """Helpers shared by the app services: permission, validation, locking, enqueueing."""
 
 from collections.abc import Mapping
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Max
@@ -9,12 +10,13 @@ from django.utils.translation import gettext as _
 from apps.audit.actors import Actor
 from apps.audit.services import authorize
 from apps.reconciler.hooks import reconcile_app_on_commit
+from apps.clusters.models import Cluster
+from apps.clusters.quantity import cpu_millicores, memory_bytes
 from apps.spaces.choices import SpaceState
 from apps.workloads import permissions
 from apps.workloads.choices import SCALABLE_KINDS, AppStatus
 from apps.workloads.models import App, AppRevision
 from apps.workloads.rendering import digest, normalize_spec, split_replicas, validate_spec
-from apps.workloads.rendering.quantity import cpu_millicores, memory_bytes
 from apps.workloads.rendering.spec import validate_replicas, validate_weight
 
 # Spaces whose namespaces exist (or are being made): apps may be written there.
@@ -63,7 +65,7 @@ def _clean_spec(raw, *, kind: str | None = None) -> dict:
     return spec
 
 
-def _space_clusters(space) -> dict[str, object]:
+def _space_clusters(space) -> dict[str, Cluster]:
     """The clusters of a space by name (primary first)."""
     clusters = {space.primary_cluster.name: space.primary_cluster}
     for placement in space.placements.select_related("cluster").exclude(status="deleted"):
@@ -71,7 +73,7 @@ def _space_clusters(space) -> dict[str, object]:
     return clusters
 
 
-def _clean_placement(space, placement) -> list[tuple[object, int]]:
+def _clean_placement(space, placement) -> list[tuple[Cluster, int]]:
     """[(cluster, weight)] from [{"cluster": name, "weight": n}]; the primary cluster if empty."""
     clusters = _space_clusters(space)
     if not placement:
@@ -81,7 +83,7 @@ def _clean_placement(space, placement) -> list[tuple[object, int]]:
     errors, out, seen = [], [], set()
     for item in placement:
         name = item.get("cluster") if isinstance(item, Mapping) else None
-        weight = item.get("weight", 1) if isinstance(item, Mapping) else None
+        weight: Any = item.get("weight", 1) if isinstance(item, Mapping) else None
         if name not in clusters:
             errors.append(
                 _("'%(name)s' is not a cluster of the space %(space)s (its clusters: %(all)s).")
@@ -118,7 +120,7 @@ def _parse(parse, text):
         return None
 
 
-def _check_quota(space, spec: dict, replicas: int, weights: list[int], extra: int = 0) -> None:
+def _check_quota(space, spec: Mapping, replicas: int, weights: list[int], extra: int = 0) -> None:
     """An app whose largest per-cluster share asks for more than the space's quota is refused.
 
     The quota is per namespace, so each cluster's share (plus `extra` canary pods there)
@@ -172,7 +174,7 @@ def _lock(app: App) -> App:
 
 
 def _new_revision(
-    app: App, spec: dict, *, message: str, actor: Actor, source: int | None = None
+    app: App, spec: Mapping, *, message: str, actor: Actor, source: int | None = None
 ) -> AppRevision:
     number = (app.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
     user = actor.person

@@ -114,7 +114,7 @@ def do_edit_app(app: App, *, spec: Mapping, message: str = "", actor: Actor) -> 
     merged = {**copy.deepcopy(current), **dict(spec)} if isinstance(spec, Mapping) else spec
     new = _clean_spec(merged, kind=app.kind)
     if new == current:
-        return app.revision
+        return app.revision  # type: ignore[return-value]  # an app always has a revision
     _check_quota(app.space, new, app.replicas, _weights(app))
     with transaction.atomic():
         app = _lock(app)

@@ -7,7 +7,6 @@ if any child dies, the rest are stopped too, so nothing is left running.
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -80,12 +79,12 @@ class Command(BaseCommand):
         """Start k2sim, wait for its ready line, then register (or refresh) each cluster."""
         pairs = [item.split(":") for item in clusters.split(",") if item]
         state_dir = settings.VAR_DIR / "k2sim"
-        k2sim = shutil.which("k2sim", path=os.path.dirname(sys.executable)) or "k2sim"
+        # k2sim runs from the source tree: a development tool, not part of the package.
         proc = self._spawn(
             "k2sim",
-            [k2sim, "serve", "--clusters", ",".join(n for n, _ in pairs),
+            [sys.executable, "-m", "k2sim", "serve", "--clusters", ",".join(n for n, _ in pairs),
              "--state-dir", str(state_dir), "--port-base", str(port_base)],
-            env, stdout=subprocess.PIPE, text=True,
+            env, stdout=subprocess.PIPE, text=True, cwd=settings.BASE_DIR,
         )  # fmt: skip
         deadline = time.monotonic() + 60
         while True:
