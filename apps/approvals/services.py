@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -243,6 +243,8 @@ def _decide_locked(
     locked: ApprovalRequest, seen_step: int, *, actor: Actor, approve, comment
 ) -> None:
     person = actor.person
+    if person is None:  # decisions are people's; the platform never approves
+        raise PermissionDenied(_("Only a person can decide an approval request."))
     if not locked.is_pending:
         raise ApprovalConflict(_closed_message(locked))
     if locked.current_step != seen_step and not is_current_approver(person, locked):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from apps.audit.choices import ActorType, Channel
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Actor:
     channel: str = Channel.TASK
     token_id: int | None = None
     # The person, when known: carried along so that `person` costs no query.
-    user: AbstractBaseUser | None = field(default=None, compare=False, repr=False)
+    user: User | None = field(default=None, compare=False, repr=False)
 
     # --- built at the edges -------------------------------------------------------------
     @classmethod
@@ -94,7 +94,7 @@ class Actor:
 
     # --- read by services ---------------------------------------------------------------
     @property
-    def person(self) -> AbstractBaseUser | None:
+    def person(self) -> User | None:
         """The User acting (directly or through a token); None for system and anonymous."""
         if self.user_id is None:
             return None
@@ -139,7 +139,7 @@ def require_actor(actor: object) -> Actor:
     return actor
 
 
-def person_of(who) -> AbstractBaseUser | None:
+def person_of(who) -> User | None:
     """For permission helpers, which services call with an Actor and views and templates
     with `request.user`: the person either way (None for the system and anonymous)."""
     if isinstance(who, Actor):

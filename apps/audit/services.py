@@ -52,7 +52,7 @@ def _head() -> tuple[str, int]:
         .first()
     )
     if last:
-        return last[0], last[1]
+        return last[0], int(last[1] or 0)
     archived = AuditArchive.objects.order_by("-last_event_id").values_list(
         "last_event_hash", flat=True
     )

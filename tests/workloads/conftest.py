@@ -5,10 +5,10 @@ and `run` to execute a service with its on-commit work (the apply task) done in-
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from kubernetes import client as k8s

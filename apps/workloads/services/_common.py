@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 
 from apps.audit.actors import Actor
 from apps.audit.services import authorize
-from apps.reconciler.hooks import reconcile_app_on_commit
 from apps.clusters.models import Cluster
 from apps.clusters.quantity import cpu_millicores, memory_bytes
+from apps.reconciler.hooks import reconcile_app_on_commit
 from apps.spaces.choices import SpaceState
 from apps.workloads import permissions
 from apps.workloads.choices import SCALABLE_KINDS, AppStatus
