@@ -148,13 +148,46 @@ def chromium():
         browser.close()
 
 
+# Every page a browser test opens reports Content-Security-Policy violations (the
+# `securitypolicyviolation` event, and Chromium's console message) to the test: the `page`
+# fixture fails the test when there was any.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__k2CspReport(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`
+    + ` at ${e.sourceFile || location.pathname}:${e.lineNumber}`);
+});
+"""
+
+
+def _is_csp_message(text: str) -> bool:
+    return "Content Security Policy" in text or "Content-Security-Policy" in text
+
+
+def watch_csp(context) -> list[str]:
+    """The list the CSP violations of every page of `context` are appended to."""
+    violations: list[str] = []
+    context.expose_binding(
+        "__k2CspReport", lambda source, text: violations.append(f"{source['frame'].url}: {text}")
+    )
+    context.add_init_script(CSP_LISTENER)
+    context.on(
+        "console",
+        lambda message: (
+            violations.append(f"console: {message.text}") if _is_csp_message(message.text) else None
+        ),
+    )
+    return violations
+
+
 @pytest.fixture
 def page(chromium, live_server, request):
-    """A fresh browser context on the live server; a screenshot is kept on failure."""
+    """A fresh browser context on the live server; a screenshot is kept on failure; any
+    Content-Security-Policy violation on any page it opened fails the test."""
     context = chromium.new_context(
         base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900}
     )
     context.set_default_timeout(15_000)
+    violations = watch_csp(context)
     page = context.new_page()
     yield page
     failed = getattr(request.node, "rep_call", None) and request.node.rep_call.failed
@@ -162,6 +195,7 @@ def page(chromium, live_server, request):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.hookimpl(wrapper=True)
