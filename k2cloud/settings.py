@@ -224,7 +224,7 @@ REST_FRAMEWORK = {
     # Per-token (or per-user) budgets, counted in the Redis cache; 429 with Retry-After.
     "DEFAULT_THROTTLE_CLASSES": [
         "apps.core.api.throttling.TokenRateThrottle",
-        "apps.core.api.throttling.WriteScopedRateThrottle",
+        "apps.core.api.throttling.ActionScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "api": env.str("K2_API_RATE", default="600/min"),

@@ -69,6 +69,8 @@ class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     lookup_field = "name"
     lookup_value_regex = "[a-z0-9-]+"
     permission_classes = [permissions.IsAuthenticated, CanSeeClusters]
+    # Each registration connects to an address the caller chose (apps/core/api/throttling.py).
+    throttle_scopes = {"create": "cluster-register", "partial_update": "cluster-register"}
     queryset = Cluster.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self):

@@ -2,8 +2,8 @@
 
 - every request: a budget per personal access token (per user for a session, per address
   for the anonymous), rate "api";
-- expensive writes: views name a `throttle_scope` ("token-create", "cluster-register")
-  whose budget is spent by POST/PUT/PATCH/DELETE only.
+- expensive writes: a view maps its actions to a budget in `throttle_scopes`
+  (`{"create": "token-create"}`), spent by those actions only.
 
 A refused request gets 429 in the JSON error envelope with Retry-After.
 """
@@ -42,11 +42,11 @@ class TokenRateThrottle(_LiveRates):
         return self.cache_format % {"scope": self.scope, "ident": _who(self, request)}
 
 
-class WriteScopedRateThrottle(_LiveRates):
-    """The budget of the view's `throttle_scope`, spent by writes only."""
+class ActionScopedRateThrottle(_LiveRates):
+    """The budget `view.throttle_scopes` names for the view's action, if any."""
 
     def allow_request(self, request, view):
-        scope = getattr(view, "throttle_scope", None)
+        scope = getattr(view, "throttle_scopes", {}).get(getattr(view, "action", None))
         if not scope or request.method in SAFE_METHODS:
             return True
         self.scope = scope

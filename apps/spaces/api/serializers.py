@@ -12,7 +12,7 @@ from apps.spaces.models import Membership, Space, SpaceCluster, SpaceTransition
 class SpaceQuotaSerializer(InputSerializer):
     cpu = serializers.CharField(required=False, help_text=_("CPU limits, e.g. 4 or 500m."))
     memory = serializers.CharField(required=False, help_text=_("Memory limits, e.g. 8Gi."))
-    pods = serializers.IntegerField(required=False, min_value=1)
+    pods = serializers.IntegerField(required=False, min_value=1, max_value=1_000_000)
     storage = serializers.CharField(required=False, help_text=_("Storage requests, e.g. 20Gi."))
 
 
