@@ -245,6 +245,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.schema.partly_visible_components",
+    ],
 }
 K2_TOKEN_DEFAULT_EXPIRY_DAYS = env.int("K2_TOKEN_DEFAULT_EXPIRY_DAYS", default=90)
 

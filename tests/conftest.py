@@ -16,6 +16,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.accounts.roles import Role, ensure_role_groups
+from tests.contract.openapi import ContractAPIClient
 
 ROOT = Path(__file__).resolve().parent.parent
 # Playwright's sync API keeps an event loop on the main thread; Django's ORM calls made
@@ -73,11 +74,12 @@ def charlie(django_user_model):
 
 @pytest.fixture
 def api():
-    return APIClient()
+    return ContractAPIClient()
 
 
 def api_as(user) -> APIClient:
-    client = APIClient()
+    """An API client signed in as `user`; every response is checked against the contract."""
+    client = ContractAPIClient()
     client.force_authenticate(user)
     return client
 
