@@ -232,3 +232,13 @@ def test_closed_silent_and_foreign_ports_get_one_answer(admin_user, settings, ca
 def test_readme_documents_the_metrics_scrape_config():
     text = Path(ROOT / "README.md").read_text()
     assert "K2_METRICS_TOKEN" in text and "bearer_token_file" in text
+
+
+def test_a_form_post_without_the_csrf_token_is_refused(alice):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post("/tokens/", {"name": "forged"}, HTTP_ACCEPT="text/html")
+    assert response.status_code == 403
+    assert not alice.access_tokens.exists()
