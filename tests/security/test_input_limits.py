@@ -188,3 +188,23 @@ def test_multipart_steps_are_refused_not_dropped(admin_user, workflows):
     )
     assert response.status_code == 400
     assert "send the request as JSON" in response.json()["fields"]["steps"][0]
+
+
+def test_a_clone_with_space_instead_of_target_space_is_refused():
+    from apps.workloads.api.serializers import CloneSerializer
+
+    data = CloneSerializer(data={"space": "other", "name": "copy"})
+    assert not data.is_valid()
+    assert data.errors == {"space": ["Unknown field: this endpoint does not accept it."]}
+
+
+def test_a_space_quota_no_cluster_could_hold_is_refused_on_its_field(alice, cluster):
+    response = api_as(alice).post(
+        "/api/v1/spaces/",
+        {"slug": "huge", "environment": "test", "quota": {"cpu": "1e30"}},
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    assert response.json()["fields"] == {
+        "quota.cpu": ["No cluster could hold that much; give a smaller quantity."]
+    }
