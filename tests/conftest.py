@@ -181,6 +181,32 @@ def watch_csp(context) -> list[str]:
     return violations
 
 
+def _polling_wait_for_function(page):
+    """page.wait_for_function without eval in the page: Playwright compiles a string
+    predicate with eval inside the page, which the portal's CSP (rightly) blocks; here the
+    predicate is evaluated through the DevTools protocol, which CSP does not govern."""
+
+    def wait_for_function(expression, *, arg=None, timeout=None, polling=None):
+        deadline = time.monotonic() + (timeout if timeout is not None else 15_000) / 1000
+        interval = polling / 1000 if isinstance(polling, int | float) else 0.05
+        from playwright.sync_api import Error as PlaywrightError
+
+        while True:
+            try:
+                value = page.evaluate(expression, arg)
+            except PlaywrightError:  # the page navigated meanwhile: ask again
+                value = None
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: N814
+
+                raise PlaywrightTimeoutError(f"wait_for_function timed out: {expression[:200]}")
+            time.sleep(interval)
+
+    return wait_for_function
+
+
 @pytest.fixture
 def page(chromium, live_server, request):
     """A fresh browser context on the live server; a screenshot is kept on failure; any
@@ -191,6 +217,7 @@ def page(chromium, live_server, request):
     context.set_default_timeout(15_000)
     violations = watch_csp(context)
     page = context.new_page()
+    page.wait_for_function = _polling_wait_for_function(page)
     yield page
     failed = getattr(request.node, "rep_call", None) and request.node.rep_call.failed
     if failed:
