@@ -11,7 +11,9 @@ def partly_visible_components(result, generator, request, public):
     for name, smaller in PARTLY_VISIBLE.items():
         if name in schemas and smaller in schemas:
             always = set(schemas[smaller].get("required", []))
-            schemas[name]["required"] = [f for f in schemas[name].get("required", []) if f in always]
+            schemas[name]["required"] = [
+                f for f in schemas[name].get("required", []) if f in always
+            ]
             schemas[name]["description"] = (
                 schemas[name].get("description", "")
                 + " Platform admins get every field; others the fields of ClusterSummary."
