@@ -1,6 +1,6 @@
 """schemathesis over the whole API, as a platform admin and as an employee.
 
-Every documented operation gets up to FUZZ_EXAMPLES generated requests per persona (5 by
+Every documented operation gets up to FUZZ_EXAMPLES generated requests per persona (3 by
 default, so `make test` spends a few minutes here on a 2-core machine; K2_FUZZ_EXAMPLES=25
 for a deeper run); the answer must never be a 5xx and must match docs/openapi.yaml. The requests go in-process through Django's WSGI application
 inside the test's own transaction, rolled back at its end, so the fuzzed rows never reach
@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from tests.conftest import make_user
 from tests.contract.openapi import SCHEMA_PATH
 
-FUZZ_EXAMPLES = int(os.environ.get("K2_FUZZ_EXAMPLES", "5"))
+FUZZ_EXAMPLES = int(os.environ.get("K2_FUZZ_EXAMPLES", "3"))
 
 schema = (
     schemathesis.openapi.from_path(str(SCHEMA_PATH))
