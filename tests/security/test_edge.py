@@ -239,6 +239,6 @@ def test_a_form_post_without_the_csrf_token_is_refused(alice):
 
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
-    response = client.post("/tokens/", {"name": "forged"}, HTTP_ACCEPT="text/html")
+    response = client.post("/account/tokens/", {"name": "forged"}, HTTP_ACCEPT="text/html")
     assert response.status_code == 403
     assert not alice.access_tokens.exists()

@@ -48,7 +48,9 @@ def test_a_body_over_the_limit_gets_413_in_the_json_shape(alice, settings):
 
 def test_a_portal_form_over_the_limit_gets_a_413_page(client, alice):
     client.force_login(alice)
-    response = client.post("/tokens/", {"name": "x" * (3 * 1024 * 1024)}, HTTP_ACCEPT="text/html")
+    response = client.post(
+        "/account/tokens/", {"name": "x" * (3 * 1024 * 1024)}, HTTP_ACCEPT="text/html"
+    )
     assert response.status_code == 413
     assert b'data-testid="error-page"' in response.content
 
