@@ -210,3 +210,10 @@ def test_a_space_quota_no_cluster_could_hold_is_refused_on_its_field(alice, clus
     assert response.json()["fields"] == {
         "quota.cpu": ["No cluster could hold that much; give a smaller quantity."]
     }
+
+
+@pytest.mark.parametrize("until", ["0403-07-05T03:17:28%2B18:04", "0001-01-01T00:00:00Z"])
+def test_audit_filters_out_of_range_get_400(admin_user, until):
+    response = api_as(admin_user).get(f"/api/v1/audit/events/?until={until}")
+    assert response.status_code == 400
+    assert "Choose a date between" in response.json()["fields"]["until"][0]
