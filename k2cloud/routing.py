@@ -1,9 +1,11 @@
 """Websocket routes. Each app that serves a websocket adds its consumers here."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from apps.core.consumers import PingConsumer
+from apps.core.consumers import PingConsumer, UnknownPathConsumer
 
 websocket_urlpatterns = [
     path("ws/ping/", PingConsumer.as_asgi()),
 ]
+# Last, for any path no route above serves: refused cleanly (close 4404), not a server error.
+websocket_urlpatterns.append(re_path(r"", UnknownPathConsumer.as_asgi()))

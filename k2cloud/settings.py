@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "channels",
+    "csp",
     "apps.core",
     "apps.accounts",
     "apps.audit",
@@ -76,8 +77,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.middleware.BodyLimitMiddleware",
     "apps.analytics.middleware.UsageMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "apps.core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -221,6 +225,21 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.K2Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "apps.core.api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Per-token (or per-user) budgets, counted in the Redis cache; 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "apps.core.api.throttling.TokenRateThrottle",
+        "apps.core.api.throttling.ActionScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env.str("K2_API_RATE", default="600/min"),
+        "token-create": env.str("K2_TOKEN_CREATE_RATE", default="10/hour"),
+        "cluster-register": env.str("K2_CLUSTER_REGISTER_RATE", default="30/hour"),
+    },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
@@ -235,6 +254,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.schema.partly_visible_components",
+    ],
 }
 K2_TOKEN_DEFAULT_EXPIRY_DAYS = env.int("K2_TOKEN_DEFAULT_EXPIRY_DAYS", default=90)
 
@@ -278,6 +301,44 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# Bounded input (docs/security.md): a larger body gets 413 before any view reads it; JSON
+# nested deeper than K2_MAX_JSON_DEPTH gets 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("K2_MAX_REQUEST_BYTES", default=2 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+K2_MAX_JSON_DEPTH = env.int("K2_MAX_JSON_DEPTH", default=32)
+
+# Content-Security-Policy (django-csp): the portal loads scripts, styles and fonts from
+# itself only; no inline script or style (templates keep them in static/src).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
+
+# /metrics answers only a scraper presenting this bearer token (K2_METRICS_TOKEN or the
+# file K2_METRICS_TOKEN_FILE names); without one configured it answers nobody.
+_metrics_token_file = env.str("K2_METRICS_TOKEN_FILE", default="")
+K2_METRICS_TOKEN = (
+    Path(_metrics_token_file).read_text().strip()
+    if _metrics_token_file
+    else env.str("K2_METRICS_TOKEN", default="")
+)
 
 # --- logging ----------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")  # "json" for structured logs

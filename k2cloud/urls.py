@@ -15,7 +15,8 @@ handler500 = "apps.core.errors.server_error"
 urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
     path("readyz", ops.readyz, name="readyz"),
-    path("", include("django_prometheus.urls")),  # /metrics
+    # Prometheus text for a scraper with the metrics token (the name django-prometheus uses).
+    path("metrics", ops.metrics, name="prometheus-django-metrics"),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

@@ -16,6 +16,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.accounts.roles import Role, ensure_role_groups
+from tests.contract.openapi import ContractAPIClient
 
 ROOT = Path(__file__).resolve().parent.parent
 # Playwright's sync API keeps an event loop on the main thread; Django's ORM calls made
@@ -73,11 +74,12 @@ def charlie(django_user_model):
 
 @pytest.fixture
 def api():
-    return APIClient()
+    return ContractAPIClient()
 
 
 def api_as(user) -> APIClient:
-    client = APIClient()
+    """An API client signed in as `user`; every response is checked against the contract."""
+    client = ContractAPIClient()
     client.force_authenticate(user)
     return client
 
@@ -189,20 +191,81 @@ def chromium():
         browser.close()
 
 
+# Every page a browser test opens reports Content-Security-Policy violations (the
+# `securitypolicyviolation` event, and Chromium's console message) to the test: the `page`
+# fixture fails the test when there was any.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__k2CspReport(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`
+    + ` at ${e.sourceFile || location.pathname}:${e.lineNumber}`);
+});
+"""
+
+
+def _is_csp_message(text: str) -> bool:
+    return "Content Security Policy" in text or "Content-Security-Policy" in text
+
+
+def watch_csp(context) -> list[str]:
+    """The list the CSP violations of every page of `context` are appended to."""
+    violations: list[str] = []
+    context.expose_binding(
+        "__k2CspReport", lambda source, text: violations.append(f"{source['frame'].url}: {text}")
+    )
+    context.add_init_script(CSP_LISTENER)
+    context.on(
+        "console",
+        lambda message: (
+            violations.append(f"console: {message.text}") if _is_csp_message(message.text) else None
+        ),
+    )
+    return violations
+
+
+def _polling_wait_for_function(page):
+    """page.wait_for_function without eval in the page: Playwright compiles a string
+    predicate with eval inside the page, which the portal's CSP (rightly) blocks; here the
+    predicate is evaluated through the DevTools protocol, which CSP does not govern."""
+
+    def wait_for_function(expression, *, arg=None, timeout=None, polling=None):
+        deadline = time.monotonic() + (timeout if timeout is not None else 15_000) / 1000
+        interval = polling / 1000 if isinstance(polling, int | float) else 0.05
+        from playwright.sync_api import Error as PlaywrightError
+
+        while True:
+            try:
+                value = page.evaluate(expression, arg)
+            except PlaywrightError:  # the page navigated meanwhile: ask again
+                value = None
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: N814
+
+                raise PlaywrightTimeoutError(f"wait_for_function timed out: {expression[:200]}")
+            time.sleep(interval)
+
+    return wait_for_function
+
+
 @pytest.fixture
 def page(chromium, live_server, request):
-    """A fresh browser context on the live server; a screenshot is kept on failure."""
+    """A fresh browser context on the live server; a screenshot is kept on failure; any
+    Content-Security-Policy violation on any page it opened fails the test."""
     context = chromium.new_context(
         base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900}
     )
     context.set_default_timeout(15_000)
+    violations = watch_csp(context)
     page = context.new_page()
+    page.wait_for_function = _polling_wait_for_function(page)
     yield page
     failed = getattr(request.node, "rep_call", None) and request.node.rep_call.failed
     if failed:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.hookimpl(wrapper=True)

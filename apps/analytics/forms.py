@@ -11,6 +11,10 @@ from apps.clusters.choices import Environment
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# Usage is never older than the platform nor dated after next year; outside this range
+# date arithmetic (start = end - 29 days, end + 1 day) would overflow.
+EARLIEST = date(2000, 1, 1)
+FUTURE_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,25 @@ class DashboardFilterForm(forms.Form):
         choices=[("", _("All environments")), *Environment.choices],
     )
 
+    def _in_range(self, value):
+        latest = timezone.localdate() + timedelta(days=FUTURE_DAYS)
+        if value is not None and not EARLIEST <= value <= latest:
+            raise forms.ValidationError(
+                _("Choose a date between %(earliest)s and %(latest)s.")
+                % {"earliest": EARLIEST.isoformat(), "latest": latest.isoformat()}
+            )
+        return value
+
+    def clean_start(self):
+        return self._in_range(self.cleaned_data.get("start"))
+
+    def clean_end(self):
+        return self._in_range(self.cleaned_data.get("end"))
+
     def clean(self):
         data = super().clean()
+        if self.errors:
+            return data
         today = timezone.localdate()
         end = data.get("end") or today
         start = data.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)

@@ -1,6 +1,9 @@
 """One filter form for the portal list, the CSV export and the API."""
 
+from datetime import UTC, datetime, timedelta
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.audit.choices import Outcome
@@ -21,6 +24,30 @@ class AuditFilterForm(forms.Form):
     )
     since = forms.DateTimeField(label=_("From"), required=False)
     until = forms.DateTimeField(label=_("Until"), required=False)
+
+    def _in_range(self, value):
+        """In UTC and within a sane range: PostgreSQL refuses odd offsets (+18:04) and dates
+        far in the past would overflow; nothing was audited before 2000."""
+        if value is None:
+            return value
+        earliest = datetime(2000, 1, 1, tzinfo=UTC)
+        latest = timezone.now() + timedelta(days=366)
+        try:
+            value = value.astimezone(UTC)
+        except (OverflowError, ValueError):
+            value = None
+        if value is None or not earliest <= value <= latest:
+            raise forms.ValidationError(
+                _("Choose a date between %(earliest)s and %(latest)s.")
+                % {"earliest": earliest.date().isoformat(), "latest": latest.date().isoformat()}
+            )
+        return value
+
+    def clean_since(self):
+        return self._in_range(self.cleaned_data.get("since"))
+
+    def clean_until(self):
+        return self._in_range(self.cleaned_data.get("until"))
 
     def clean(self):
         data = super().clean()

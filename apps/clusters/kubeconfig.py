@@ -23,8 +23,87 @@ FILE_REFERENCES = {
 }
 
 
+# Aliases make YAML a compression format ("billion laughs"): a few hundred bytes of nested
+# anchors expand to gigabytes once anything walks the tree. The document is refused when
+# its expanded tree would have more nodes than a real kubeconfig ever does.
+MAX_EXPANDED_NODES = 20_000
+MAX_SHOWN_CHARS = 80  # a user-supplied name is cut to this length in messages
+
+
 class KubeconfigError(ValueError):
     """The kubeconfig cannot be used; the message says why in words."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses documents whose aliases expand past MAX_EXPANDED_NODES."""
+
+    def compose_document(self):
+        node = super().compose_document()
+        _check_expanded_size(node)
+        return node
+
+
+def _check_expanded_size(root) -> None:
+    """Count the nodes of the tree as it would be once aliases are expanded.
+
+    Aliased nodes are the same Python object, so a memo by id makes this linear in the
+    document's size, not in its expansion.
+    """
+    sizes: dict[int, int] = {}
+    # Iterative post-order walk: a deeply nested document must not hit the recursion limit.
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        children = (
+            [child for pair in node.value for child in pair]
+            if isinstance(node, yaml.MappingNode)
+            else list(node.value)
+        )
+        if children_done:
+            total = 1 + sum(sizes.get(id(child), 0) for child in children)
+            if total > MAX_EXPANDED_NODES:
+                raise KubeconfigError(
+                    _("This file is not a kubeconfig: its YAML aliases expand to more than "
+                      "%(limit)d values.") % {"limit": MAX_EXPANDED_NODES}
+                )  # fmt: skip
+            sizes[id(node)] = total
+        else:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+
+
+def _shown(value: str) -> str:
+    """A user-supplied string as messages may show it (with %r): cut to a few words."""
+    text = str(value)
+    return text[:MAX_SHOWN_CHARS] + "…" if len(text) > MAX_SHOWN_CHARS else text
+
+
+def _names(entries: dict) -> str:
+    """The first few names of a kubeconfig list, for a message."""
+    names = sorted(entries)
+    shown = ", ".join(_shown(name) for name in names[:10])
+    return shown + (", …" if len(names) > 10 else "")
+
+
+def _string(value, field_name: str) -> str:
+    """A scalar of the kubeconfig as text; any list or mapping in its place is refused.
+
+    The message names the field and the type it needs, never the value: a structure put
+    where a name belongs is not echoed back.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str | int | float | bool):
+        return str(value)
+    raise KubeconfigError(
+        _("This file is not a kubeconfig: '%(field)s' must be a text value, not a list or a "
+          "mapping.") % {"field": field_name}
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,7 +135,7 @@ class Credentials:
 
 def _decode_pem(value: str, what: str) -> str:
     try:
-        text = base64.b64decode(str(value), validate=True).decode()
+        text = base64.b64decode(_string(value, what), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise KubeconfigError(
             _("The %(what)s in the kubeconfig is not valid base64 data.") % {"what": what}
@@ -69,12 +148,16 @@ def _decode_pem(value: str, what: str) -> str:
 
 
 def check_server_url(server: str) -> str:
-    server = (server or "").strip().rstrip("/")
-    parts = urlsplit(server)
-    if parts.scheme != "https" or not parts.hostname:
+    server = _string(server, "server").strip().rstrip("/")
+    try:
+        parts = urlsplit(server)
+        usable = parts.scheme == "https" and bool(parts.hostname)
+    except ValueError:  # e.g. an invalid IPv6 literal
+        usable = False
+    if not usable:
         raise KubeconfigError(
             _("The API server address must be an https:// URL, not %(server)r.")
-            % {"server": server}
+            % {"server": _shown(server)}
         )
     return server
 
@@ -93,7 +176,13 @@ def _named(entries, kind: str) -> dict[str, dict]:
                 _("This file is not a kubeconfig: an entry of '%(kind)s' has no name.")
                 % {"kind": kind}
             )
-        found[str(entry["name"])] = entry.get(kind[:-1]) or {}
+        body = entry.get(kind[:-1]) or {}
+        if not isinstance(body, dict):
+            raise KubeconfigError(
+                _("This file is not a kubeconfig: '%(field)s' must be a mapping.")
+                % {"field": f"{kind}[].{kind[:-1]}"}
+            )
+        found[_string(entry["name"], f"{kind}[].name")] = body
     return found
 
 
@@ -104,17 +193,18 @@ def load_document(text: str | bytes) -> dict:
         except UnicodeDecodeError as exc:
             raise KubeconfigError(_("This file is not a kubeconfig: it is not text.")) from exc
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        doc = yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 (a SafeLoader subclass)
+    except (yaml.YAMLError, RecursionError) as exc:
         raise KubeconfigError(_("This file is not a kubeconfig: it is not valid YAML.")) from exc
     if not isinstance(doc, dict) or not (doc.get("clusters") or doc.get("contexts")):
         raise KubeconfigError(
             _("This file is not a kubeconfig: it has no clusters and no contexts.")
         )
-    if doc.get("kind") not in (None, "Config"):
+    kind = _string(doc.get("kind"), "kind")
+    if kind not in ("", "Config"):
         raise KubeconfigError(
             _("This file is not a kubeconfig: its kind is %(kind)r, not 'Config'.")
-            % {"kind": doc.get("kind")}
+            % {"kind": _shown(kind)}
         )
     return doc
 
@@ -122,7 +212,8 @@ def load_document(text: str | bytes) -> dict:
 def context_names(text: str | bytes) -> tuple[list[str], str]:
     """The contexts of a kubeconfig and its current context (for the portal's picker)."""
     doc = load_document(text)
-    return list(_named(doc.get("contexts"), "contexts")), str(doc.get("current-context") or "")
+    current = _string(doc.get("current-context"), "current-context")
+    return list(_named(doc.get("contexts"), "contexts")), current
 
 
 def parse_kubeconfig(text: str | bytes, context: str | None = None) -> Credentials:
@@ -137,32 +228,33 @@ def parse_kubeconfig(text: str | bytes, context: str | None = None) -> Credentia
     clusters = _named(doc.get("clusters"), "clusters")
     users = _named(doc.get("users"), "users")
     if not context:
-        context = str(doc.get("current-context") or "")
+        context = _string(doc.get("current-context"), "current-context")
         if not context and len(contexts) == 1:
             context = next(iter(contexts))
     if not context:
         raise KubeconfigError(
             _("The kubeconfig has several contexts and no current one: pick one of %(names)s.")
-            % {"names": ", ".join(sorted(contexts))}
+            % {"names": _names(contexts)}
         )
     if context not in contexts:
         raise KubeconfigError(
             _("The kubeconfig has no context named %(context)r (it has: %(names)s).")
-            % {"context": context, "names": ", ".join(sorted(contexts)) or _("none")}
+            % {"context": _shown(context), "names": _names(contexts) or _("none")}
         )
     ctx = contexts[context]
-    cluster_name, user_name = str(ctx.get("cluster") or ""), str(ctx.get("user") or "")
+    cluster_name = _string(ctx.get("cluster"), "contexts[].context.cluster")
+    user_name = _string(ctx.get("user"), "contexts[].context.user")
     if cluster_name not in clusters:
         raise KubeconfigError(
             _(
                 "Context %(context)r refers to cluster %(cluster)r, which the kubeconfig does not define."
             )
-            % {"context": context, "cluster": cluster_name}
+            % {"context": _shown(context), "cluster": _shown(cluster_name)}
         )
     if user_name not in users:
         raise KubeconfigError(
             _("Context %(context)r refers to user %(user)r, which the kubeconfig does not define.")
-            % {"context": context, "user": user_name}
+            % {"context": _shown(context), "user": _shown(user_name)}
         )
     cluster, user = clusters[cluster_name], users[user_name]
 
@@ -170,13 +262,13 @@ def parse_kubeconfig(text: str | bytes, context: str | None = None) -> Credentia
         raise KubeconfigError(
             _("The kubeconfig user %(user)r uses an exec plugin, which would run a command on "
               "the K2Cloud server. Use a service-account token or client certificate instead.")
-            % {"user": user_name}
+            % {"user": _shown(user_name)}
         )  # fmt: skip
     if "auth-provider" in user:
         raise KubeconfigError(
             _("The kubeconfig user %(user)r uses an auth-provider plugin, which K2Cloud does not "
               "run. Use a service-account token or client certificate instead.")
-            % {"user": user_name}
+            % {"user": _shown(user_name)}
         )  # fmt: skip
     for key, inline in FILE_REFERENCES.items():
         if cluster.get(key) or user.get(key):
@@ -191,13 +283,13 @@ def parse_kubeconfig(text: str | bytes, context: str | None = None) -> Credentia
             _("The kubeconfig uses a username and password; use a token or client certificate.")
         )
 
-    server = check_server_url(str(cluster.get("server") or ""))
+    server = check_server_url(cluster.get("server"))
     ca_data = (
         _decode_pem(cluster["certificate-authority-data"], _("certificate authority"))
         if cluster.get("certificate-authority-data")
         else ""
     )
-    token = str(user.get("token") or "").strip()
+    token = _string(user.get("token"), "users[].user.token").strip()
     cert = (
         _decode_pem(user["client-certificate-data"], _("client certificate"))
         if user.get("client-certificate-data")
@@ -216,7 +308,7 @@ def parse_kubeconfig(text: str | bytes, context: str | None = None) -> Credentia
         raise KubeconfigError(
             _("The kubeconfig user %(user)r has no credentials: it needs a token or a client "
               "certificate with its key.")
-            % {"user": user_name}
+            % {"user": _shown(user_name)}
         )  # fmt: skip
     return Credentials(
         server=server,
@@ -225,7 +317,9 @@ def parse_kubeconfig(text: str | bytes, context: str | None = None) -> Credentia
         client_cert_data=cert,
         client_key_data=key,
         insecure_skip_tls_verify=bool(cluster.get("insecure-skip-tls-verify")),
-        tls_server_name=str(cluster.get("tls-server-name") or ""),
+        tls_server_name=_string(
+            cluster.get("tls-server-name"), "clusters[].cluster.tls-server-name"
+        ),
         context=context,
     )
 

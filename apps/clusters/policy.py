@@ -55,6 +55,9 @@ BUILTIN_DEFAULTS = {
 }  # fmt: skip
 
 MAX_RATIO = Decimal("20")
+# No cluster holds more than this (a million cores, an exbibyte): a larger quota is a typo.
+MAX_CPU_MILLICORES = 10**9
+MAX_MEMORY_BYTES = 2**60
 
 
 def _ratio(value, field: str, errors: dict) -> Decimal | None:
@@ -83,8 +86,12 @@ def clean_policy(data: dict, environment: str) -> dict:
     ):
         text = str(data.get(field) or "").strip()
         try:
-            if parse(text) <= 0:
+            amount = parse(text)
+            if amount <= 0:
                 raise ValueError
+            if amount > (MAX_CPU_MILLICORES if "cpu" in field else MAX_MEMORY_BYTES):
+                errors[field] = [_("No cluster could hold that much; give a smaller quantity.")]
+                continue
             clean[field] = text
         except ValueError:
             errors[field] = [
@@ -124,6 +131,16 @@ def clean_policy(data: dict, environment: str) -> dict:
         and clean["renewal_cap_days"] < clean["default_lifetime_days"]
     ):
         errors["renewal_cap_days"] = [_("The cap cannot be shorter than the default lifetime.")]
+    if (
+        clean.get("renewal_days")
+        and clean.get("renewal_cap_days")
+        and clean["renewal_days"] > clean["renewal_cap_days"]
+    ):
+        # A renewal longer than the cap could never be granted in full.
+        errors["renewal_days"] = [
+            _("A renewal can add at most the cap, %(cap)d days.")
+            % {"cap": clean["renewal_cap_days"]}
+        ]
     if errors:
         raise ValidationError(errors)
     return clean

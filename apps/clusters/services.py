@@ -4,6 +4,7 @@ records the audit event in it."""
 
 import logging
 import re
+import ssl
 import time
 from decimal import Decimal
 from typing import Any
@@ -119,7 +120,7 @@ def verify_credentials(
     try:
         check = gateway.check_access(credentials, verify_tls=verify_tls)
     except gateway.GatewayError as exc:
-        raise ValidationError({field: [str(exc)]}) from exc
+        raise ValidationError({field: [_registration_message(exc, credentials.server)]}) from exc
     if not check.may_create_namespaces:
         raise ValidationError(
             {field: [_("These credentials may not create namespaces on the cluster (checked "
@@ -127,6 +128,42 @@ def verify_credentials(
                        "%(detail)s") % {"detail": check.detail}]}
         )  # fmt: skip
     return check.version
+
+
+# What an address that is not a usable Kubernetes API server answers: closed, silent and
+# open-but-something-else ports all get the same sentence, so registering clusters is not
+# a port scanner; the detail goes to the log for the admin.
+_NOT_A_CLUSTER = {
+    gateway.Kind.UNREACHABLE, gateway.Kind.TIMEOUT, gateway.Kind.PROTOCOL, gateway.Kind.NOT_FOUND,
+    gateway.Kind.INVALID, gateway.Kind.SERVER, gateway.Kind.THROTTLED, gateway.Kind.CIRCUIT_OPEN,
+    gateway.Kind.BUSY,
+}  # fmt: skip
+
+
+def _certificate_rejected(exc: BaseException) -> bool:
+    """True when a TLS failure is the server's certificate being untrusted (a real TLS
+    server with another CA), not a port that does not speak TLS at all."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            return True
+        reason = getattr(exc, "reason", None)
+        exc = reason if isinstance(reason, BaseException) else exc.__cause__ or exc.__context__
+    return False
+
+
+def _registration_message(exc: "gateway.GatewayError", server: str) -> str:
+    if exc.kind in _NOT_A_CLUSTER or (
+        exc.kind == gateway.Kind.TLS and not _certificate_rejected(exc)
+    ):
+        log.warning("cluster credentials refused: %s is not a usable API server (%s: %s)",
+                    server, exc.kind, exc)  # fmt: skip
+        return _(
+            "Cannot connect to %(server)s: connection refused, no answer, or no Kubernetes API "
+            "server there. Check the address and port; the K2Cloud log has the details."
+        ) % {"server": server[:200]}
+    return str(exc)
 
 
 def environment_policy(environment: str) -> EnvironmentPolicy:

@@ -1,6 +1,11 @@
-"""A signed-in echo websocket: proves Channels + daphne + auth work end to end."""
+"""A signed-in echo websocket (proves Channels + daphne + auth work end to end), and the
+answer to a websocket path nothing serves."""
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+import logging
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
+
+log = logging.getLogger(__name__)
 
 
 class PingConsumer(AsyncJsonWebsocketConsumer):
@@ -13,3 +18,15 @@ class PingConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs):
         await self.send_json({"pong": content.get("ping"), "user": self.scope["user"].username})
+
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Websocket paths nothing serves: refused before accepting (close 4404), no traceback.
+
+    Without it, Channels' router raises for an unknown path and the handshake ends in a
+    server error.
+    """
+
+    async def connect(self):
+        log.info("websocket refused: no route for %s", self.scope.get("path", "")[:200])
+        await self.close(code=4404)

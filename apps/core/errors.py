@@ -1,5 +1,6 @@
 """Error pages in the portal's style, or the API's JSON envelope when JSON is wanted."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -25,6 +26,8 @@ def _error(request, status: int, code: str, title: str, message: str):
 
 
 def bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        return request_too_large(request)
     return _error(
         request, 400, "bad_request", _("Bad request"), _("The request could not be understood.")
     )
@@ -49,3 +52,9 @@ def server_error(request):
         request, 500, "server_error", _("Something went wrong"),
         _("The error has been logged. Please try again; if it keeps happening, tell the platform team."),
     )  # fmt: skip
+
+
+def request_too_large(request):
+    from apps.core.api.parsers import too_large_message
+
+    return _error(request, 413, "too_large", _("Request too large"), too_large_message())

@@ -2,6 +2,8 @@
 
 import re
 
+from django.conf import settings
+
 from apps.core.request_context import (
     ClientInfo,
     new_request_id,
@@ -34,4 +36,39 @@ class RequestIdMiddleware:
             set_request_id(None)
             set_client(ClientInfo())
         response["X-Request-ID"] = request.request_id
+        return response
+
+
+class BodyLimitMiddleware:
+    """Refuse a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE from its Content-Length (413).
+
+    Django applies the limit only when a view reads the body, and answers 400; a client
+    that sent too much should learn that this is the problem, before any work is done.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            from apps.core.errors import request_too_large
+
+            return request_too_large(request)
+        return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Permissions-Policy: the portal uses no camera, microphone, location, USB or payment."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.PERMISSIONS_POLICY:
+            response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response

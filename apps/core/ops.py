@@ -1,9 +1,13 @@
-"""Operations endpoints: /healthz (the process answers) and /readyz (its dependencies do)."""
+"""Operations endpoints: /healthz (the process answers), /readyz (its dependencies do) and
+/metrics (Prometheus text, for a scraper presenting K2_METRICS_TOKEN)."""
+
+import hmac
 
 import redis
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 
@@ -38,3 +42,31 @@ def readyz(request):
     if problems:
         return JsonResponse({"status": "unavailable", "problems": problems}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def _bearer(request) -> str:
+    scheme, _sep, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+@never_cache
+def metrics(request):
+    """The django-prometheus registry, for whoever presents the metrics token.
+
+    Metrics name clusters, spaces and traffic: an installation without K2_METRICS_TOKEN
+    serves them to nobody (fail closed).
+    """
+    from django_prometheus.exports import ExportToDjangoView
+
+    expected = settings.K2_METRICS_TOKEN
+    if not expected or not hmac.compare_digest(_bearer(request).encode(), expected.encode()):
+        message = (
+            _("Present the metrics token: Authorization: Bearer <K2_METRICS_TOKEN>.")
+            if expected
+            else _("Metrics are off: set K2_METRICS_TOKEN to serve them to a scraper.")
+        )
+        response = JsonResponse({"message": message, "code": "not_authenticated", "fields": {}},
+                                status=401)  # fmt: skip
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return ExportToDjangoView(request)

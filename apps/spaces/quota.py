@@ -12,7 +12,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from apps.clusters.policy import BUILTIN_DEFAULTS, POLICY_FIELDS
+from apps.clusters.policy import (
+    BUILTIN_DEFAULTS,
+    MAX_CPU_MILLICORES,
+    MAX_MEMORY_BYTES,
+    POLICY_FIELDS,
+)
 from apps.clusters.quantity import (
     cpu_millicores,
     format_cpu,
@@ -130,11 +135,17 @@ def parse_quota(data: dict | None, base: Quota) -> Quota:
             continue
         text = str(raw).strip()
         try:
-            if parse(text) <= 0:
+            amount = parse(text)
+            if amount <= 0:
                 raise ValueError(text)
         except ValueError:
             errors[f"quota.{name}"] = [
                 _("Give a Kubernetes quantity such as %(example)s.") % {"example": example}
+            ]
+            continue
+        if amount > (MAX_CPU_MILLICORES if name == "cpu" else MAX_MEMORY_BYTES):
+            errors[f"quota.{name}"] = [
+                _("No cluster could hold that much; give a smaller quantity.")
             ]
             continue
         values[name] = text
@@ -142,7 +153,7 @@ def parse_quota(data: dict | None, base: Quota) -> Quota:
     if raw not in (None, ""):
         try:
             pods = int(raw)
-            if pods < 1:
+            if not 1 <= pods <= 1_000_000:
                 raise ValueError
             values["pods"] = pods
         except (TypeError, ValueError):

@@ -6,10 +6,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from apps.accounts.models import PersonalAccessToken, hash_token
 from tests.conftest import api_as
+from tests.contract.openapi import ContractAPIClient as APIClient
 
 pytestmark = pytest.mark.django_db
 

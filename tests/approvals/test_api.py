@@ -2,7 +2,6 @@
 allowed; exact status codes, the error envelope, the database and the audit rows."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from apps.accounts.roles import Role
 from apps.approvals.choices import RequestState
@@ -13,6 +12,7 @@ from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from tests.approvals.factories import make_workflow, register_test_kind, submit
 from tests.conftest import api_as, make_user
+from tests.contract.openapi import ContractAPIClient as APIClient
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/approvals/requests/"

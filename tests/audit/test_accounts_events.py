@@ -63,7 +63,7 @@ def test_creating_a_token_for_someone_else_is_refused_and_recorded(alice, charli
 
 
 def test_actions_made_with_a_token_are_attributed_to_that_token(alice):
-    from rest_framework.test import APIClient
+    from tests.contract.openapi import ContractAPIClient as APIClient
 
     raw = (
         api_as(alice).post("/api/v1/tokens/", {"name": "ci-script"}, format="json").json()["token"]

@@ -166,10 +166,12 @@ def test_clients_are_rebuilt_when_credentials_change(sim):
     assert gateway.call(cluster, "noop", lambda c: c) is not first
 
 
-def test_metrics_per_cluster_are_exposed(sim, client):
+def test_metrics_per_cluster_are_exposed(sim, client, settings):
+    settings.K2_METRICS_TOKEN = "scrape-token-for-tests"
     cluster = register(sim["ml"])
     do_probe_cluster(cluster)
-    text = client.get("/metrics").content.decode()
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-for-tests")
+    text = text.content.decode()
     assert 'k2_cluster_calls_total{cluster="ml",operation="version",outcome="ok"}' in text
     assert 'k2_cluster_call_seconds_bucket{cluster="ml",le="0.01",operation="list_nodes"}' in text
 

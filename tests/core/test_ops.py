@@ -32,9 +32,10 @@ def test_readyz_503_when_redis_is_stopped(client, settings, tmp_path):
     assert any(problem.startswith("redis:") for problem in body["problems"])
 
 
-def test_metrics_exposes_prometheus_text(client):
+def test_metrics_exposes_prometheus_text(client, settings):
+    settings.K2_METRICS_TOKEN = "scrape-token-for-tests"
     client.get("/healthz")
-    response = client.get("/metrics")
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-for-tests")
     assert response.status_code == 200
     assert b"django_http_requests_total_by_method_total" in response.content
 

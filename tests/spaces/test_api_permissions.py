@@ -120,7 +120,7 @@ def test_only_employees_and_admins_create_spaces(world, dana, charlie, test_clus
     assert api_as(dana).post("/api/v1/spaces/", body, format="json").status_code == 403
     assert api_as(charlie).post("/api/v1/spaces/", body, format="json").status_code == 403
     assert not Space.objects.filter(slug="made-here").exists()
-    from rest_framework.test import APIClient
+    from tests.contract.openapi import ContractAPIClient as APIClient
 
     assert APIClient().post("/api/v1/spaces/", body, format="json").status_code in (401, 403)
     response = api_as(world["newbie"]).post("/api/v1/spaces/", body, format="json")

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from apps.accounts.models import PersonalAccessToken
 from apps.accounts.roles import user_roles
+from apps.core.api.serializers import InputSerializer
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -33,7 +34,7 @@ class TokenOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class TokenCreateSerializer(serializers.Serializer):
+class TokenCreateSerializer(InputSerializer):
     name = serializers.CharField(max_length=100)
     expires_days = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=365

@@ -25,6 +25,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """The caller's own personal access tokens."""
 
     serializer_class = TokenOutputSerializer
+    throttle_scopes = {"create": "token-create"}  # apps/core/api/throttling.py
     queryset = PersonalAccessToken.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self):

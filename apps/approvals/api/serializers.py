@@ -7,6 +7,7 @@ from rest_framework import serializers
 from apps.approvals.choices import Quorum, RequestState, Verdict
 from apps.approvals.models import ApprovalRequest, Decision, WorkflowDefinition, WorkflowStep
 from apps.approvals.registry import registered_kinds
+from apps.core.api.serializers import InputSerializer, StrictInputMixin
 
 
 class TargetSerializer(serializers.Serializer):
@@ -100,7 +101,7 @@ class RequestDetailSerializer(RequestSerializer):
         return self.context["can_cancel"]
 
 
-class SubmitSerializer(serializers.Serializer):
+class SubmitSerializer(InputSerializer):
     kind = serializers.CharField(max_length=100)
     payload = serializers.DictField(required=False, default=dict)
     reason = serializers.CharField(max_length=2000)
@@ -120,12 +121,12 @@ class SubmitSerializer(serializers.Serializer):
         return value
 
 
-class DecideSerializer(serializers.Serializer):
+class DecideSerializer(InputSerializer):
     verdict = serializers.ChoiceField(choices=Verdict.choices)
     comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class StepSerializer(serializers.ModelSerializer):
+class StepSerializer(StrictInputMixin, serializers.ModelSerializer):
     quorum = serializers.ChoiceField(choices=Quorum.choices, default=Quorum.ANY)
     escalate_to = serializers.CharField(max_length=150, required=False, allow_blank=True)
 
@@ -138,7 +139,7 @@ class StepSerializer(serializers.ModelSerializer):
         read_only_fields = ["order"]
 
 
-class DefinitionSerializer(serializers.ModelSerializer):
+class DefinitionSerializer(StrictInputMixin, serializers.ModelSerializer):
     steps = StepSerializer(many=True)
     updated_by = serializers.CharField(
         source="updated_by.get_username", read_only=True, allow_null=True, default=None

@@ -6,6 +6,7 @@ from apps.clusters.choices import ClusterState, Environment
 from apps.clusters.models import Cluster, ClusterPolicy, EnvironmentPolicy, ProbeRecord
 from apps.clusters.policy import POLICY_FIELDS
 from apps.clusters.quantity import percent
+from apps.core.api.serializers import InputSerializer
 
 
 class PolicySerializer(serializers.ModelSerializer):
@@ -22,7 +23,7 @@ class EnvironmentPolicySerializer(serializers.ModelSerializer):
         read_only_fields = ["environment", "updated_at"]
 
 
-class PolicyInputSerializer(serializers.Serializer):
+class PolicyInputSerializer(InputSerializer):
     """Every field optional: what is left out keeps its value (validated by the service)."""
 
     cpu_overcommit = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
@@ -79,7 +80,7 @@ class ClusterSerializer(ClusterSummarySerializer):
         ]  # fmt: skip
 
 
-class ClusterRegisterSerializer(serializers.Serializer):
+class ClusterRegisterSerializer(InputSerializer):
     """Register by kubeconfig (text, one context), or by API server URL + token + CA."""
 
     name = serializers.CharField(max_length=63)
@@ -97,7 +98,7 @@ class ClusterRegisterSerializer(serializers.Serializer):
     verify_tls = serializers.BooleanField(required=False, default=True)
 
 
-class ClusterUpdateSerializer(serializers.Serializer):
+class ClusterUpdateSerializer(InputSerializer):
     """Every field optional; new credentials are checked against the cluster before saving."""
 
     display_name = serializers.CharField(required=False, allow_blank=True, max_length=100)

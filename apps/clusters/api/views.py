@@ -69,6 +69,8 @@ class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     lookup_field = "name"
     lookup_value_regex = "[a-z0-9-]+"
     permission_classes = [permissions.IsAuthenticated, CanSeeClusters]
+    # Each registration connects to an address the caller chose (apps/core/api/throttling.py).
+    throttle_scopes = {"create": "cluster-register", "partial_update": "cluster-register"}
     queryset = Cluster.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self):
@@ -132,7 +134,7 @@ class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(ProbeSerializer(probe).data)
 
     @extend_schema(responses=ProbeSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # the recent history
     def probes(self, request, name=None):
         cluster = self.get_object()
         if not can_view_cluster_details(request.user):
@@ -198,6 +200,7 @@ class EnvironmentPolicyViewSet(viewsets.GenericViewSet):
     lookup_value_regex = "[a-z0-9-]+"
     serializer_class = EnvironmentPolicySerializer
     permission_classes = [permissions.IsAuthenticated, CanSeeClusters]
+    pagination_class = None  # one row per environment
 
     def list(self, request):
         rows = [services.environment_policy(env) for env in Environment.values]

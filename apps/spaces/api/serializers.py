@@ -4,14 +4,15 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.clusters.choices import Environment
+from apps.core.api.serializers import InputSerializer
 from apps.spaces.choices import SpaceRole, SpaceState
 from apps.spaces.models import Membership, Space, SpaceCluster, SpaceTransition
 
 
-class SpaceQuotaSerializer(serializers.Serializer):
+class SpaceQuotaSerializer(InputSerializer):
     cpu = serializers.CharField(required=False, help_text=_("CPU limits, e.g. 4 or 500m."))
     memory = serializers.CharField(required=False, help_text=_("Memory limits, e.g. 8Gi."))
-    pods = serializers.IntegerField(required=False, min_value=1)
+    pods = serializers.IntegerField(required=False, min_value=1, max_value=1_000_000)
     storage = serializers.CharField(required=False, help_text=_("Storage requests, e.g. 20Gi."))
 
 
@@ -83,7 +84,7 @@ class SpaceCreatedSerializer(SpaceSerializer):
         read_only_fields = fields
 
 
-class SpaceCreateSerializer(serializers.Serializer):
+class SpaceCreateSerializer(InputSerializer):
     slug = serializers.CharField(
         max_length=200, allow_blank=True, help_text=_("The namespace name (DNS-1123).")
     )
@@ -102,21 +103,21 @@ class SpaceCreateSerializer(serializers.Serializer):
     )
 
 
-class SpaceUpdateSerializer(serializers.Serializer):
+class SpaceUpdateSerializer(InputSerializer):
     display_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
-class SpaceQuotaRequestSerializer(serializers.Serializer):
+class SpaceQuotaRequestSerializer(InputSerializer):
     quota = SpaceQuotaSerializer()
     reason = serializers.CharField(required=False, allow_blank=True)
 
 
-class SpaceRenewSerializer(serializers.Serializer):
+class SpaceRenewSerializer(InputSerializer):
     reason = serializers.CharField(required=False, allow_blank=True)
 
 
-class SpaceTransferSerializer(serializers.Serializer):
+class SpaceTransferSerializer(InputSerializer):
     user = serializers.CharField(help_text=_("Username of the new owner."))
 
 
@@ -133,12 +134,12 @@ class MembershipSerializer(serializers.ModelSerializer):
         return str(SpaceRole(membership.role).label)
 
 
-class MemberAddSerializer(serializers.Serializer):
+class MemberAddSerializer(InputSerializer):
     user = serializers.CharField(help_text=_("Username."))
     role = serializers.ChoiceField(choices=SpaceRole.choices)
 
 
-class MemberChangeSerializer(serializers.Serializer):
+class MemberChangeSerializer(InputSerializer):
     role = serializers.ChoiceField(choices=SpaceRole.choices)
 
 

@@ -13,7 +13,12 @@ urlpatterns = [
         name="space-detail",
     ),
     *[
-        path(f"<slug:slug>/{verb}/", spaces.as_view({method: verb}), name=f"space-{verb}")
+        # The @action's own options (pagination_class) apply: routers pass them, so must we.
+        path(
+            f"<slug:slug>/{verb}/",
+            spaces.as_view({method: verb}, **getattr(getattr(spaces, verb), "kwargs", {})),
+            name=f"space-{verb}",
+        )
         for verb, method in (
             ("retry", "post"),
             ("renew", "post"),

@@ -161,13 +161,13 @@ class SpaceViewSet(viewsets.GenericViewSet):
         return Response({"clusters": selectors.quota_usage(self.get_object())})
 
     @extend_schema(request=None, responses=s.SpaceTransitionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # the whole (short) list
     def timeline(self, request, slug=None):
         transitions = selectors.timeline_of(self.get_object())
         return Response(s.SpaceTransitionSerializer(transitions, many=True).data)
 
     @extend_schema(request=None, responses=s.SpaceRequestSummarySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def requests(self, request, slug=None):
         found = selectors.requests_for(self.get_object())
         return Response(s.SpaceRequestSummarySerializer(found, many=True).data)
@@ -185,6 +185,7 @@ class MemberViewSet(viewsets.GenericViewSet):
     lookup_field = "username"
     lookup_value_regex = "[^/]+"
     serializer_class = s.MembershipSerializer
+    pagination_class = None  # a space's members come as one list
 
     def space(self):
         return selectors.get_space_or_404(self.request.user, self.kwargs["space_slug"])

@@ -3,10 +3,11 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from apps.core.api.serializers import InputSerializer
 from apps.workloads.choices import AppKind, AppStatus
 
 
-class PlacementSerializer(serializers.Serializer):
+class PlacementSerializer(InputSerializer):
     cluster = serializers.CharField()
     weight = serializers.IntegerField(min_value=0, max_value=100, default=1)
 
@@ -61,7 +62,7 @@ class AppDetailSerializer(AppSerializer):
     spec = serializers.JSONField(source="revision.spec")
 
 
-class AppCreateSerializer(serializers.Serializer):
+class AppCreateSerializer(InputSerializer):
     space = serializers.CharField(help_text=_("The space (its name) the app lives in."))
     name = serializers.CharField(max_length=100)
     spec = serializers.JSONField(help_text=_("The app spec (see docs/workloads.md)."))
@@ -73,42 +74,42 @@ class AppCreateSerializer(serializers.Serializer):
     message = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class AppEditSerializer(serializers.Serializer):
+class AppEditSerializer(InputSerializer):
     spec = serializers.JSONField(help_text=_("Keys to change; the others keep their value."))
     message = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class ScaleSerializer(serializers.Serializer):
+class ScaleSerializer(InputSerializer):
     replicas = serializers.IntegerField(min_value=0, max_value=100)
 
 
-class RollbackSerializer(serializers.Serializer):
+class RollbackSerializer(InputSerializer):
     revision = serializers.IntegerField(min_value=1)
     message = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class CloneSerializer(serializers.Serializer):
+class CloneSerializer(InputSerializer):
     target_space = serializers.CharField(required=False, help_text=_("Same space when left out."))
     name = serializers.CharField(max_length=100)
     message = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class PlacementChangeSerializer(serializers.Serializer):
+class PlacementChangeSerializer(InputSerializer):
     placement = PlacementSerializer(many=True)
 
 
-class CanarySerializer(serializers.Serializer):
+class CanarySerializer(InputSerializer):
     spec = serializers.JSONField(required=False, default=dict)
     weight = serializers.IntegerField(min_value=0, max_value=100)
     replicas = serializers.IntegerField(min_value=1, max_value=20, default=1)
     message = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class WeightSerializer(serializers.Serializer):
+class WeightSerializer(InputSerializer):
     weight = serializers.IntegerField(min_value=0, max_value=100)
 
 
-class AdoptSerializer(serializers.Serializer):
+class AdoptSerializer(InputSerializer):
     space = serializers.CharField()
     deployment = serializers.CharField(max_length=253)
     name = serializers.CharField(max_length=100, required=False)
