@@ -144,12 +144,18 @@ def _certificate_rejected(exc: BaseException) -> bool:
     """True when a TLS failure is the server's certificate being untrusted (a real TLS
     server with another CA), not a port that does not speak TLS at all."""
     seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError) or (
+            "CERTIFICATE_VERIFY_FAILED" in str(current)
+        ):
             return True
-        reason = getattr(exc, "reason", None)
-        exc = reason if isinstance(reason, BaseException) else exc.__cause__ or exc.__context__
+        reason = getattr(current, "reason", None)
+        current = (
+            reason if isinstance(reason, BaseException)
+            else current.__cause__ or current.__context__
+        )  # fmt: skip
     return False
 
 
