@@ -38,21 +38,37 @@ def reconcile_cluster(self, cluster_id: int, trigger: str = "schedule") -> int |
         from apps.clusters.models import Cluster
 
         if Cluster.objects.filter(pk=cluster_id, enabled=True).exists():
+            from apps.reconciler.locks import ClusterLock
+
+            if ClusterLock(cluster_id).held_by_live_owner():
+                # A live worker's pass holds the cluster: wait our turn (a countdown, not a
+                # spent retry); a dead worker's lock expires within seconds and is taken over.
+                raise self.retry(countdown=wait or 5, max_retries=None)
             raise TransientError(f"cluster {cluster_id} is being reconciled by another pass")
     return row.pk if row else None
 
 
-@shared_task(name="workers.reconcile.reconcile_app", acks_late=True, ignore_result=True)
-def reconcile_app(app_id: int, trigger: str = "change") -> dict | None:
+def _wait_turn(task, result: dict | None) -> dict | None:
+    """A cluster whose target lock a live worker held (None in the result): run again a
+    little later, so the change this task was asked for is not lost to the busy run."""
+    if result and any(v is None for v in result.values()):
+        raise task.retry(countdown=2, max_retries=None)
+    return result
+
+
+@shared_task(name="workers.reconcile.reconcile_app", bind=True, acks_late=True,
+             ignore_result=True)  # fmt: skip
+def reconcile_app(self, app_id: int, trigger: str = "change") -> dict | None:
     """A targeted reconcile of one app on its clusters (quiet if the app is gone)."""
     from apps.reconciler.services import reconcile_app as run
 
-    return run(app_id, trigger=trigger)
+    return _wait_turn(self, run(app_id, trigger=trigger))
 
 
-@shared_task(name="workers.reconcile.reconcile_space", acks_late=True, ignore_result=True)
-def reconcile_space(space_id: int, trigger: str = "change") -> dict | None:
+@shared_task(name="workers.reconcile.reconcile_space", bind=True, acks_late=True,
+             ignore_result=True)  # fmt: skip
+def reconcile_space(self, space_id: int, trigger: str = "change") -> dict | None:
     """A targeted reconcile of one space's own objects (quiet if the space is gone)."""
     from apps.reconciler.services import reconcile_space as run
 
-    return run(space_id, trigger=trigger)
+    return _wait_turn(self, run(space_id, trigger=trigger))

@@ -75,10 +75,23 @@ def current_approvers(request: ApprovalRequest):
 
 
 def enqueue_handler(request_id: int) -> None:
-    """Hand a terminal request to its kind's handler, in a task (called on commit)."""
-    from workers.approvals import run_request_handler
+    """Hand a terminal request to its kind's handler, in an operation (called on commit):
+    its worker holds a lease, and the sweeper resumes it if that worker dies."""
+    from apps.operations.services import do_start_operation
 
-    run_request_handler.delay(request_id)
+    request = ApprovalRequest.objects.filter(pk=request_id).first()
+    if request is None:
+        return
+    space = None
+    if request.target_type == "spaces.space" and str(request.target_id).isdigit():
+        from apps.spaces.models import Space
+
+        space = Space.objects.filter(pk=request.target_id).first()
+    do_start_operation(
+        "approvals.run_handler", actor=Actor.system(f"{SYSTEM}.run_request_handler"),
+        params={"request_id": request_id}, key=f"approvals.run_handler:{request_id}",
+        space=space, target_name=f"#{request_id} {request.kind}",
+    )  # fmt: skip
 
 
 def _on_terminal(request: ApprovalRequest) -> None:

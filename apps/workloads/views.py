@@ -267,6 +267,9 @@ def action(request, space_slug: str, name: str, verb: str):
         elif verb == "deploy":
             services.do_deploy_app(app, actor=actor)
             done = _("Deploying again.")
+        elif verb == "retry":
+            services.do_retry_app(app, actor=actor)
+            done = _("Trying again.")
         elif verb == "rollback":
             form = RollbackForm(post)
             number = (
