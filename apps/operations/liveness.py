@@ -105,12 +105,15 @@ def _beat_once() -> None:
 
 
 def _run() -> None:
+    last = time.monotonic()
     while True:
-        time.sleep(max(ttl_seconds() / 4, 0.2))
+        time.sleep(0.1)  # short naps: a TTL changed meanwhile takes effect at once
         with _state_lock:
             if _thread is not threading.current_thread():
                 return  # forked away or replaced
-        _beat_once()
+        if time.monotonic() - last >= max(ttl_seconds() / 4, 0.1):
+            last = time.monotonic()
+            _beat_once()
 
 
 def add_beat(name: str, beat: Callable[[], bool]) -> None:

@@ -15,7 +15,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -200,7 +200,6 @@ def run_operation(operation_id: int) -> str | None:
         return OperationState.FAILED
     finally:
         liveness.remove_beat(beat)
-        close_old_connections()
 
 
 def _actor_of(operation: Operation) -> Actor:
