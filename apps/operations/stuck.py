@@ -16,8 +16,10 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q
 from django.utils import timezone
+from rest_framework.exceptions import APIException
 
 from apps.audit.actors import Actor
 
@@ -42,15 +44,23 @@ def stuck_spaces(now=None):
 
 
 def stuck_apps(now=None):
-    """Apps pending, deploying or deleting, or with a cluster whose apply is still pending,
-    untouched for the period (in a space that is itself settled)."""
+    """Apps whose newest generation was never applied, that are deleting, or with a cluster
+    whose apply is still pending, untouched for the period (deleting, or in a space whose
+    apps may change)."""
     from apps.workloads.choices import ApplyStatus, AppStatus
     from apps.workloads.models import App
     from apps.workloads.services import WRITABLE_SPACE_STATES
 
     cutoff = (now or timezone.now()) - stuck_after()
-    waiting = Q(status__in=[AppStatus.PENDING, AppStatus.DEPLOYING, AppStatus.DELETING]) | Q(
-        placements__status=ApplyStatus.PENDING
+    # Deploying with the newest generation applied is a rollout being followed (status
+    # reads settle it), not stuck work.
+    waiting = (
+        Q(status=AppStatus.DELETING)
+        | Q(
+            status__in=[AppStatus.PENDING, AppStatus.DEPLOYING],
+            applied_generation__lt=F("generation"),
+        )
+        | Q(placements__status=ApplyStatus.PENDING)
     )
     return (
         App.objects.filter(waiting, updated_at__lt=cutoff)
@@ -75,20 +85,25 @@ def unhandled_requests(now=None):
 def do_sweep_stuck(now=None, *, limit: int = 200) -> dict:
     """Press retry on every stuck space, app and approval handler (see the module doc)."""
     from apps.approvals.services import enqueue_handler
+    from apps.reconciler.operations import close_abandoned_passes
     from apps.spaces.services import do_retry_space
     from apps.workloads.services import do_retry_app
 
-    counts = {"spaces": 0, "apps": 0, "handlers": 0}
+    counts = {"spaces": 0, "apps": 0, "handlers": 0, "passes": close_abandoned_passes(now)}
     for space in stuck_spaces(now)[:limit]:
         try:
             do_retry_space(space, actor=SWEEPER)
             counts["spaces"] += 1
+        except (APIException, ValidationError) as exc:  # it moved on meanwhile: nothing to do
+            log.info("stuck sweep: space %s: %s", space.slug, exc)
         except Exception:  # one odd row must not stop the sweep
             log.exception("stuck sweep: space %s", space.slug)
     for app in stuck_apps(now)[:limit]:
         try:
             do_retry_app(app, actor=SWEEPER)
             counts["apps"] += 1
+        except (APIException, ValidationError) as exc:
+            log.info("stuck sweep: app %s: %s", app.pk, exc)
         except Exception:
             log.exception("stuck sweep: app %s", app.pk)
     for pk in unhandled_requests(now).values_list("pk", flat=True)[:limit]:

@@ -31,3 +31,31 @@ def _pass(operation) -> dict:
 @register("reconciler.pass", label=_("Reconcile pass"))
 def reconcile_pass(operation) -> list[Step]:
     return [Step(_("Reconcile the cluster"), _pass)]
+
+
+def close_abandoned_passes(now=None) -> int:
+    """Pass rows still `running` whose worker process is gone (killed mid-pass): closed as
+    failed with the reason, so the admin page does not show a pass that will never end. The
+    next pass (or the resumed operation) does the work again."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from apps.operations import liveness
+    from apps.reconciler.choices import PassStatus
+    from apps.reconciler.models import ReconcilePass
+
+    now = now or timezone.now()
+    grace = timedelta(seconds=float(getattr(settings, "K2_OPERATION_LEASE_SECONDS", 30)))
+    closed = 0
+    running = ReconcilePass.objects.filter(status=PassStatus.RUNNING, started_at__lt=now - grace)
+    for row in running.only("pk", "worker")[:200]:
+        if liveness.is_alive(row.worker):
+            continue
+        closed += ReconcilePass.objects.filter(pk=row.pk, status=PassStatus.RUNNING).update(
+            status=PassStatus.FAILED, finished_at=now,
+            error=_("The worker running this pass stopped; the next pass does its work."),
+        )  # fmt: skip
+    return closed
