@@ -13,14 +13,16 @@ from k2cloud.celery import TransientError
 def _app_lock(app_id: int):
     """One apply or delete per app at a time; a second one is retried later (it will apply
     the newest state), never run concurrently where its prune could undo the other's work."""
-    key = f"k2:workloads:lock:{app_id}"
+    from apps.operations.locks import OwnedLock
+
     seconds = int(getattr(settings, "K2_WORKLOADS_APPLY_LOCK_SECONDS", 300))
-    if not cache.add(key, 1, timeout=seconds):
+    lock = OwnedLock(f"k2:workloads:lock:{app_id}", max_seconds=seconds)
+    if not lock.acquire(wait=5):
         raise TransientError(f"app {app_id} is being applied by another task")
     try:
         yield
     finally:
-        cache.delete(key)
+        lock.release()
 
 
 @shared_task(name="workers.workloads.apply_app", bind=True)
