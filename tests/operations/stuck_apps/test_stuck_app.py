@@ -17,22 +17,24 @@ from tests.workloads.conftest import apps_api, service_spec
 pytestmark = pytest.mark.django_db
 
 
-def _lost_app(space, alice, run):
+def _lost_app(space, alice, run, capture):
     """An app created while its worker died: the apply task never ran."""
-    app = run(do_create_app, space, name="web", spec=service_spec(), actor=alice)
+    with capture(execute=True):
+        app = do_create_app(space, name="web", spec=service_spec(), actor=alice)
+    run.queued.clear()  # lost with the worker
     app.refresh_from_db()
     return app
 
 
 def test_an_app_whose_apply_was_lost_is_retried_by_the_sweeper(
-    space, alice, run, sim, settings, monkeypatch
+    space, alice, run, sim, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
     from workers import reconcile
 
     monkeypatch.setattr(reconcile.reconcile_app, "delay", lambda *a: None)
     settings.K2_STUCK_AFTER_SECONDS = 300
     run.queued.clear()
-    app = _lost_app(space, alice, run)
+    app = _lost_app(space, alice, run, django_capture_on_commit_callbacks)
     run.queued.clear()  # lost with the worker
     app.refresh_from_db()
     assert app.applied_generation < app.generation and app.status in ("pending", "deploying")
@@ -54,8 +56,10 @@ def test_an_app_whose_apply_was_lost_is_retried_by_the_sweeper(
     assert run(do_sweep_operations)["apps"] == 0  # settled: nothing more to press
 
 
-def test_people_press_retry_and_a_settled_app_has_nothing_to_retry(space, alice, viewer, run):
-    app = _lost_app(space, alice, run)
+def test_people_press_retry_and_a_settled_app_has_nothing_to_retry(
+    space, alice, viewer, run, django_capture_on_commit_callbacks
+):
+    app = _lost_app(space, alice, run, django_capture_on_commit_callbacks)
     assert api_as(viewer).post(f"/api/v1/apps/{space.slug}/web/retry/").status_code == 403
     response = api_as(alice).post(f"/api/v1/apps/{space.slug}/web/retry/")
     assert response.status_code == 200, response.json()
@@ -68,20 +72,17 @@ def test_people_press_retry_and_a_settled_app_has_nothing_to_retry(space, alice,
         do_retry_app(App.objects.get(pk=app.pk), actor=alice)
 
 
-def test_a_stuck_deleting_app_is_deleted_again(space, alice, run):
+def test_a_stuck_deleting_app_is_deleted_again(
+    space, alice, run, django_capture_on_commit_callbacks
+):
     from apps.workloads.services import do_delete_app
 
-    app = _lost_app(space, alice, run)
-    run.queued.clear()
-    from workers import workloads
-
-    sent = []
-    original = workloads.delete_app.delay
-    workloads.delete_app.delay = lambda *a: sent.append(a)
-    try:
-        run(do_delete_app, app, actor=alice)
-        sent.clear()  # lost
-        run(do_retry_app, App.objects.get(pk=app.pk), actor=alice)
-    finally:
-        workloads.delete_app.delay = original
-    assert sent == [(app.pk,)]
+    app = _lost_app(space, alice, run, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        do_delete_app(app, actor=alice)
+    run.queued.clear()  # the delete task was lost
+    with django_capture_on_commit_callbacks(execute=True):
+        do_retry_app(App.objects.get(pk=app.pk), actor=alice)
+    assert [(task.name, args) for task, args, _kw in run.queued] == [
+        ("workers.workloads.delete_app", (app.pk,))
+    ]

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from kubernetes import client
 
 from apps.audit.models import AuditEvent
 from apps.spaces.choices import SpaceState
@@ -32,18 +31,19 @@ def queued(monkeypatch):
     return sent
 
 
-def _stuck_space(alice, test_cluster, sim, django_capture_on_commit_callbacks, queued):
-    """A test space whose provisioning task was lost after its namespace was created."""
+def _stuck_space(alice, test_cluster, capture, queued, slug="stuck"):
+    """A test space whose worker applied its namespace and objects, then died before it
+    moved the space on (the state stays provisioning)."""
+    from apps.spaces.provisioning import do_provision_space
     from apps.spaces.services import do_create_space
 
-    with django_capture_on_commit_callbacks(execute=True):
-        space = do_create_space(actor=alice, slug="stuck", environment="test",
+    with capture(execute=True):
+        space = do_create_space(actor=alice, slug=slug, environment="test",
                                 cluster=test_cluster.name).space  # fmt: skip
-    queued.clear()  # the worker died with it
-    client.CoreV1Api(sim["test"].api_client()).create_namespace(
-        client.V1Namespace(metadata=client.V1ObjectMeta(name="stuck"))
-    )
-    assert Space.objects.get(pk=space.pk).state == SpaceState.PROVISIONING
+    queued.clear()
+    assert do_provision_space(space.pk) == SpaceState.ACTIVE
+    Space.objects.filter(pk=space.pk).update(state=SpaceState.PROVISIONING)  # never moved on
+    space.refresh_from_db()
     return space
 
 
@@ -52,7 +52,7 @@ def test_retry_of_a_space_stuck_provisioning_pushes_it_on(
 ):
     from apps.spaces.provisioning import do_provision_space
 
-    space = _stuck_space(alice, test_cluster, sim, django_capture_on_commit_callbacks, queued)
+    space = _stuck_space(alice, test_cluster, django_capture_on_commit_callbacks, queued)
     with django_capture_on_commit_callbacks(execute=True):
         response = api_as(alice).post("/api/v1/spaces/stuck/retry/")
     assert response.status_code == 200, response.json()  # was 409 "nothing to retry"
@@ -69,7 +69,8 @@ def test_the_sweeper_presses_retry_on_a_stuck_space_by_itself(
     from apps.operations.services import do_sweep_operations
 
     settings.K2_STUCK_AFTER_SECONDS = 300
-    space = _stuck_space(alice, test_cluster, sim, django_capture_on_commit_callbacks, queued)
+    space = _stuck_space(alice, test_cluster, django_capture_on_commit_callbacks, queued,
+                         slug="stuck-swept")  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
         assert do_sweep_operations()["spaces"] == 0  # not stuck yet: its worker may be busy
     long_ago = timezone.now() - timedelta(seconds=301)
@@ -88,7 +89,8 @@ def test_a_space_stuck_deleting_is_deleted_again(
 ):
     from apps.spaces.services import do_retry_space
 
-    space = _stuck_space(alice, test_cluster, sim, django_capture_on_commit_callbacks, queued)
+    space = _stuck_space(alice, test_cluster, django_capture_on_commit_callbacks, queued,
+                         slug="stuck-deleting")  # fmt: skip
     Space.objects.filter(pk=space.pk).update(state=SpaceState.DELETING)
     space.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
