@@ -4,7 +4,6 @@ from contextlib import contextmanager
 
 from celery import shared_task
 from django.conf import settings
-from django.core.cache import cache
 
 from k2cloud.celery import TransientError
 
