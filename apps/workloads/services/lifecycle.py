@@ -161,9 +161,10 @@ def do_retry_app(app: App, *, actor) -> App:
     with transaction.atomic():
         app = _lock(app)
         deleting = app.status == AppStatus.DELETING
-        unsettled = app.status in RETRYABLE_STATUSES or app.placements.exclude(
-            status=ApplyStatus.APPLIED
-        ).exists()
+        unsettled = (
+            app.status in RETRYABLE_STATUSES
+            or app.placements.exclude(status=ApplyStatus.APPLIED).exists()
+        )
         if not deleting and not unsettled:
             raise ValidationError({"app": [
                 _("The app is %(status)s on every cluster: there is nothing to retry.")
