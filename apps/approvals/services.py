@@ -495,11 +495,12 @@ def do_run_handler(request_id: int) -> bool:
             )  # fmt: skip
     except Exception as exc:
         message = f"{exc.__class__.__name__}: {exc}"[:2000]
-        ApprovalRequest.objects.filter(pk=request_id).update(handler_error=message)
+        # The audit first: whoever sees the error on the request finds its event too.
         record(
             actor, "approval.handle", ("approvals.approvalrequest", request_id, f"#{request_id}"),
             outcome=Outcome.FAILED, reason=message,
         )  # fmt: skip
+        ApprovalRequest.objects.filter(pk=request_id).update(handler_error=message)
         raise
     return True
 

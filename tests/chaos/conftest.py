@@ -117,9 +117,32 @@ class SuiteRedis:
         while self.embedded.ping() and time.monotonic() < deadline:
             time.sleep(0.05)
         self.embedded.start()
+        _reconnect_this_process()
 
     def stop(self) -> None:
         self.embedded.stop()  # only a server this rig started
+
+
+def _reconnect_this_process() -> None:
+    """Drop this process's connections to the old Redis server (broker, results, cache,
+    liveness), so later tests start on fresh ones instead of a broken pipe."""
+    from django.core.cache import caches
+
+    from apps.operations import liveness
+    from k2cloud.celery import app
+
+    with contextlib.suppress(Exception):
+        app.pool.force_close_all()
+    with contextlib.suppress(Exception):
+        app.producer_pool.force_close_all()
+    with contextlib.suppress(Exception):
+        app.backend.client.connection_pool.disconnect()
+    for cache in caches.all():
+        pools = getattr(getattr(cache, "_cache", None), "_pools", None)
+        if isinstance(pools, dict):
+            for pool in pools.values():
+                pool.disconnect()
+    liveness._client = None
 
 
 @pytest.fixture(scope="session")
