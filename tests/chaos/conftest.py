@@ -131,10 +131,9 @@ def _reconnect_this_process() -> None:
     from apps.operations import liveness
     from k2cloud.celery import app
 
-    with contextlib.suppress(Exception):
-        app.pool.force_close_all()
-    with contextlib.suppress(Exception):
-        app.producer_pool.force_close_all()
+    # New pools are made on next use (closing the old ones would leave them unusable).
+    app._pool = None
+    app.amqp._producer_pool = None
     with contextlib.suppress(Exception):
         app.backend.client.connection_pool.disconnect()
     for cache in caches.all():
