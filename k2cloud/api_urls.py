@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("apps.clusters.api.urls")),
     path("reconciler/", include("apps.reconciler.api.urls")),
     path("analytics/", include("apps.analytics.api.urls")),
+    path("operations/", include("apps.operations.api.urls")),
 ]

@@ -3,7 +3,8 @@
 Used when REDIS_URL is unset (a developer's machine, `make run`, the test suite). It
 listens on a unix socket only (no TCP port), so nothing else on the machine can reach it
 by accident, and it runs as a child of whoever started it, so stopping that process
-stops Redis too.
+stops Redis too. It persists to an append-only file in its directory (var/redis for
+`make run`), so a restart loses no queued task (docs/operations.md).
 """
 
 import os
@@ -48,7 +49,11 @@ class EmbeddedRedis:
                 "--dir", str(self.directory),
                 "--dbfilename", "redis.rdb",
                 "--save", "300 1",
-                "--appendonly", "no",
+                # Every write is logged and fsynced each second: a restart (or a crash of
+                # the whole stack) keeps the queued and unacknowledged tasks.
+                "--appendonly", "yes",
+                "--appendfsync", "everysec",
+                "--appendfilename", "redis.aof",
                 "--loglevel", "warning",
                 "--logfile", str(self.directory / "redis.log"),
             ],

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "apps.workloads",
     "apps.reconciler",
     "apps.analytics",
+    "apps.operations",
 ]
 
 MIDDLEWARE = [
@@ -165,7 +166,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=330)
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Redis redelivers a task its worker took but never acknowledged (acks_late: the worker died
+# mid-task) once this many seconds passed; it must exceed the longest task and the longest
+# countdown/ETA, or a task still running (or waiting) is delivered a second time. See
+# docs/operations.md.
+K2_CELERY_VISIBILITY_TIMEOUT = env.int("K2_CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": K2_CELERY_VISIBILITY_TIMEOUT}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -258,6 +264,10 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.core.api.schema.partly_visible_components",
     ],
+    "ENUM_NAME_OVERRIDES": {
+        "StateEnum": "apps.approvals.choices.RequestState",
+        "OperationStateEnum": "apps.operations.choices.OperationState",
+    },
 }
 K2_TOKEN_DEFAULT_EXPIRY_DAYS = env.int("K2_TOKEN_DEFAULT_EXPIRY_DAYS", default=90)
 
@@ -383,6 +393,14 @@ K2_AUDIT_RETENTION_DAYS = env.int("K2_AUDIT_RETENTION_DAYS", default=365)
 K2_AUDIT_ARCHIVE_DIR = Path(env.str("K2_AUDIT_ARCHIVE_DIR", default=str(VAR_DIR / "audit-archive")))
 
 # Approvals (docs/approvals.md)
+
+# Background work survives a dead worker (apps/operations, docs/operations.md): locks and
+# liveness keys live K2_LOCK_TTL_SECONDS unless their process renews them; an operation's
+# lease K2_OPERATION_LEASE_SECONDS; a space or app that has not moved for
+# K2_STUCK_AFTER_SECONDS is retried by the sweeper.
+K2_LOCK_TTL_SECONDS = env.float("K2_LOCK_TTL_SECONDS", default=10.0)
+K2_OPERATION_LEASE_SECONDS = env.float("K2_OPERATION_LEASE_SECONDS", default=30.0)
+K2_STUCK_AFTER_SECONDS = env.int("K2_STUCK_AFTER_SECONDS", default=300)
 K2_APPROVALS_PORTAL_URL = env.str("K2_PORTAL_URL", default="")
 K2_APPROVALS_EMAIL_ENABLED = env.bool("K2_APPROVALS_EMAIL_ENABLED", default=True)
 

@@ -36,6 +36,7 @@ urlpatterns = [
     path("reconciler/", include("apps.reconciler.urls")),
     path("analytics/", include("apps.analytics.urls")),
     path("audit/", include("apps.audit.urls")),
+    path("operations/", include("apps.operations.urls")),
 ]
 
 if settings.OIDC_ENABLED:

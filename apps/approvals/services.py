@@ -37,7 +37,6 @@ from apps.approvals.selectors import is_current_approver
 from apps.audit.actors import Actor
 from apps.audit.choices import Outcome
 from apps.audit.services import authorize, record, record_denied
-from apps.core.tasks import enqueue
 
 MAX_REASON = 2000
 MAX_COMMENT = 5000
@@ -84,8 +83,23 @@ def current_approvers(request: ApprovalRequest):
 
 
 def enqueue_handler(request_id: int) -> None:
-    """Hand a terminal request to its kind's handler, in a task (called on commit)."""
-    enqueue("workers.approvals.run_request_handler", request_id)
+    """Hand a terminal request to its kind's handler, in an operation (called on commit):
+    its worker holds a lease, and the sweeper resumes it if that worker dies."""
+    from apps.operations.services import do_start_operation
+
+    request = ApprovalRequest.objects.filter(pk=request_id).first()
+    if request is None:
+        return
+    space = None
+    if request.target_type == "spaces.space" and str(request.target_id).isdigit():
+        from apps.spaces.models import Space
+
+        space = Space.objects.filter(pk=request.target_id).first()
+    do_start_operation(
+        "approvals.run_handler", actor=Actor.system(f"{SYSTEM}.run_request_handler"),
+        params={"request_id": request_id}, key=f"approvals.run_handler:{request_id}",
+        space=space, target_name=f"#{request_id} {request.kind}",
+    )  # fmt: skip
 
 
 def _on_terminal(request: ApprovalRequest) -> None:
@@ -494,11 +508,12 @@ def do_run_handler(request_id: int) -> bool:
             )  # fmt: skip
     except Exception as exc:
         message = f"{exc.__class__.__name__}: {exc}"[:2000]
-        ApprovalRequest.objects.filter(pk=request_id).update(handler_error=message)
+        # The audit first: whoever sees the error on the request finds its event too.
         record(
             actor, "approval.handle", ("approvals.approvalrequest", request_id, f"#{request_id}"),
             outcome=Outcome.FAILED, reason=message,
         )  # fmt: skip
+        ApprovalRequest.objects.filter(pk=request_id).update(handler_error=message)
         raise
     return True
 

@@ -299,12 +299,15 @@ def pending_request(space: Space, kind: str):
 
 # --- retry, delete --------------------------------------------------------------------------
 def do_retry_space(space: Space, *, actor: Actor) -> Space:
-    """Provision a failed space again, or re-apply a live space one of whose clusters
-    failed (admins and owners)."""
+    """Provision a failed space again, re-apply a live space one of whose clusters failed,
+    or push a space stuck provisioning or deleting on again (admins and owners; the stuck
+    sweep of apps/operations presses it by itself)."""
     _authorize(
         actor, "space.retry", "retry", space,
         _("Only the space's admins and owners retry its provisioning."),
     )  # fmt: skip
+    if space.state in (SpaceState.PROVISIONING, SpaceState.DELETING):
+        return _retry_stuck(space, actor=actor)
     failed_clusters = space.placements.filter(status=ClusterStatus.FAILED).exists()
     if space.state != SpaceState.FAILED and not (
         space.state in PROVISIONED_STATES - {SpaceState.PROVISIONING} and failed_clusters
@@ -325,6 +328,28 @@ def do_retry_space(space: Space, *, actor: Actor) -> Space:
             )  # fmt: skip
             reconcile_space_on_commit(space.pk)
         SpaceCluster.objects.filter(space=space).update(error="")
+    return space
+
+
+def _retry_stuck(space: Space, *, actor: Actor) -> Space:
+    """Provisioning or deleting is not final: run that work again (it is idempotent), and
+    move the row's clock so the stuck sweep waits a full period before pressing again."""
+    with transaction.atomic():
+        locked = Space.objects.select_for_update().get(pk=space.pk)
+        if locked.state not in (SpaceState.PROVISIONING, SpaceState.DELETING):
+            raise SpaceConflict(
+                _("Space %(space)s is %(state)s now; reload it.")
+                % {"space": locked.slug, "state": SpaceState(locked.state).label}
+            )
+        Space.objects.filter(pk=space.pk).update(updated_at=timezone.now())
+        provisioning = locked.state == SpaceState.PROVISIONING
+        record(
+            actor, "space.retry", locked,
+            reason=_("Provisioning again.") if provisioning else _("Deleting again."),
+            space=locked, cluster=locked.primary_cluster,
+        )  # fmt: skip
+        reconcile_space_on_commit(space.pk)  # the targeted pass provisions or deletes
+    space.state = locked.state
     return space
 
 

@@ -258,6 +258,11 @@ def _deploy(request, app, actor):
     return _("Deploying again.")
 
 
+def _retry(request, app, actor):
+    services.do_retry_app(app, actor=actor)
+    return _("Trying again.")
+
+
 def _rollback(request, app, actor):
     form = RollbackForm(request.POST)
     number = (
@@ -321,6 +326,7 @@ ACTIONS = {
     "resume": _resume,
     "restart": _restart,
     "deploy": _deploy,
+    "retry": _retry,
     "rollback": _rollback,
     "delete": _delete,
     "clone": _clone,

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from apps.audit.actors import Actor
 from tests.conftest import make_user
 from tests.contract.openapi import SCHEMA_PATH
 
@@ -62,7 +63,7 @@ def bearer(request, django_user_model, settings):
         user = make_user(django_user_model, "fuzz-admin", Role.PLATFORM_ADMIN, is_staff=True)
     else:
         user = make_user(django_user_model, "fuzz-employee", Role.EMPLOYEE)
-    _token, raw = do_create_token(user, "fuzz", expires_days=None, actor=user)
+    _token, raw = do_create_token(user, "fuzz", expires_days=None, actor=Actor.for_user(user))
     return f"Bearer {raw}"
 
 

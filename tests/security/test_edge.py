@@ -13,6 +13,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
+from apps.audit.actors import Actor
 from tests.conftest import ROOT, api_as
 
 pytestmark = pytest.mark.django_db
@@ -142,8 +143,8 @@ def test_the_api_budget_is_per_token(alice, rates):
     from apps.accounts.services import do_create_token
 
     rates(api="3/min")
-    _one, first = do_create_token(alice, "one", expires_days=None, actor=alice)
-    _two, second = do_create_token(alice, "two", expires_days=None, actor=alice)
+    _one, first = do_create_token(alice, "one", expires_days=None, actor=Actor.for_user(alice))
+    _two, second = do_create_token(alice, "two", expires_days=None, actor=Actor.for_user(alice))
     from tests.contract.openapi import ContractAPIClient as APIClient
 
     client = APIClient()

@@ -19,6 +19,7 @@ urlpatterns = [
         )
         for route, action, method in (
             ("deploy", "deploy", "post"),
+            ("retry", "retry", "post"),
             ("scale", "scale", "post"),
             ("pause", "pause", "post"),
             ("resume", "resume", "post"),

@@ -95,6 +95,11 @@ class AppViewSet(viewsets.GenericViewSet):
     def deploy(self, request, space, name):
         return self._detail(services.do_deploy_app(self.get_object(), actor=self._actor()))
 
+    @extend_schema(request=None, responses=s.AppDetailSerializer)
+    def retry(self, request, space, name):
+        """Push an unsettled app on again (deploying, pending, failed, or stuck deleting)."""
+        return self._detail(services.do_retry_app(self.get_object(), actor=self._actor()))
+
     @extend_schema(request=s.ScaleSerializer, responses=s.AppDetailSerializer)
     def scale(self, request, space, name):
         app = self.get_object()

@@ -33,6 +33,11 @@ from apps.workloads.services._common import (
     _weights,
 )
 
+# Statuses a retry pushes on (besides deleting, which it runs again).
+RETRYABLE_STATUSES = frozenset(
+    {AppStatus.PENDING, AppStatus.DEPLOYING, AppStatus.FAILED, AppStatus.DEGRADED}
+)
+
 
 # --- create, edit ------------------------------------------------------------------------
 def do_create_app(
@@ -142,6 +147,35 @@ def do_deploy_app(app: App, *, actor: Actor) -> App:
         record(actor, "app.deploy", app, space=app.space, reason=_("Redeploy requested"))
         emit("app.deployed", actor=actor, space=app.space, app=app.name)
         _enqueue_apply(app)
+    return app
+
+
+def do_retry_app(app: App, *, actor: Actor) -> App:
+    """Push an app that is not settled on again: pending, deploying, failed, degraded or with
+    a cluster still pending gets its current desired state applied again; deleting gets its
+    removal run again. Nothing new is desired (no new generation); the row's clock moves so
+    the stuck sweep of apps/operations waits a full period before pressing again."""
+    _authorize(actor, "retry", app, app.space)
+    with transaction.atomic():
+        app = _lock(app)
+        deleting = app.status == AppStatus.DELETING
+        unsettled = (
+            app.status in RETRYABLE_STATUSES
+            or app.placements.exclude(status=ApplyStatus.APPLIED).exists()
+        )
+        if not deleting and not unsettled:
+            raise ValidationError({"app": [
+                _("The app is %(status)s on every cluster: there is nothing to retry.")
+                % {"status": app.status_enum.label}]})  # fmt: skip
+        if not deleting:
+            _check_space_writable(app.space)
+        App.objects.filter(pk=app.pk).update(updated_at=timezone.now())
+        record(actor, "app.retry", app, space=app.space,
+               reason=_("Deleting again.") if deleting else _("Deploying again."))  # fmt: skip
+        if deleting:
+            _enqueue_delete(app)
+        else:
+            _enqueue_apply(app)
     return app
 
 

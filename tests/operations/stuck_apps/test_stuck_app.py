@@ -1,0 +1,89 @@
+"""Regression (issue 13, found #1 and #3): an app whose apply died with its worker stayed
+`deploying` / placement `pending` until someone pressed deploy again. Now the sweeper
+presses retry by itself after K2_STUCK_AFTER_SECONDS, and a person can press it too."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.audit.actors import Actor
+from apps.audit.models import AuditEvent
+from apps.workloads.models import App
+from apps.workloads.services import do_create_app, do_retry_app
+from apps.workloads.status import read_status
+from tests.conftest import api_as
+from tests.workloads.conftest import apps_api, service_spec
+
+pytestmark = pytest.mark.django_db
+
+
+def _lost_app(space, alice, run, capture):
+    """An app created while its worker died: the apply task never ran."""
+    with capture(execute=True):
+        app = do_create_app(space, name="web", spec=service_spec(), actor=Actor.for_user(alice))
+    run.queued.clear()  # lost with the worker
+    app.refresh_from_db()
+    return app
+
+
+def test_an_app_whose_apply_was_lost_is_retried_by_the_sweeper(
+    space, alice, run, sim, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from workers import reconcile
+
+    monkeypatch.setattr(reconcile.reconcile_app, "delay", lambda *a: None)
+    settings.K2_STUCK_AFTER_SECONDS = 300
+    run.queued.clear()
+    app = _lost_app(space, alice, run, django_capture_on_commit_callbacks)
+    run.queued.clear()  # lost with the worker
+    app.refresh_from_db()
+    assert app.applied_generation < app.generation and app.status in ("pending", "deploying")
+    from apps.operations.services import do_sweep_operations
+
+    assert run(do_sweep_operations)["apps"] == 0  # too young to be stuck
+    App.objects.filter(pk=app.pk).update(updated_at=timezone.now() - timedelta(seconds=301))
+    assert run(do_sweep_operations)["apps"] == 1  # pressed, and the apply ran
+    app.refresh_from_db()
+    assert app.applied_generation == app.generation
+    deployments = apps_api(sim, "wl-test").list_namespaced_deployment(
+        space.namespace, label_selector="k2cloud.io/app=web").items  # fmt: skip
+    assert len(deployments) == 1
+    assert read_status(app, fresh=True)["phase"] in ("deploying", "running")
+    assert (
+        AuditEvent.objects.filter(action="app.retry", actor_name="workers.operations.sweep").count()
+        == 1
+    )
+    assert run(do_sweep_operations)["apps"] == 0  # settled: nothing more to press
+
+
+def test_people_press_retry_and_a_settled_app_has_nothing_to_retry(
+    space, alice, viewer, run, django_capture_on_commit_callbacks
+):
+    app = _lost_app(space, alice, run, django_capture_on_commit_callbacks)
+    assert api_as(viewer).post(f"/api/v1/apps/{space.slug}/web/retry/").status_code == 403
+    response = api_as(alice).post(f"/api/v1/apps/{space.slug}/web/retry/")
+    assert response.status_code == 200, response.json()
+    app.refresh_from_db()
+    App.objects.filter(pk=app.pk).update(status="running")
+    app.placements.update(status="applied")
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="nothing to retry"):
+        do_retry_app(App.objects.get(pk=app.pk), actor=Actor.for_user(alice))
+
+
+def test_a_stuck_deleting_app_is_deleted_again(
+    space, alice, run, django_capture_on_commit_callbacks
+):
+    from apps.workloads.services import do_delete_app
+
+    app = _lost_app(space, alice, run, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        do_delete_app(app, actor=Actor.for_user(alice))
+    run.queued.clear()  # the delete task was lost
+    with django_capture_on_commit_callbacks(execute=True):
+        do_retry_app(App.objects.get(pk=app.pk), actor=Actor.for_user(alice))
+    assert [(task.name, args) for task, args, _kw in run.queued] == [
+        ("workers.workloads.delete_app", (app.pk,))
+    ]
