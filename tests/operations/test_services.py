@@ -132,7 +132,7 @@ def test_people_outside_the_space_may_not_retry_or_cancel(
     op = start(django_capture_on_commit_callbacks, space=space)
     for person in (bob, charlie):  # a viewer, an outsider
         with pytest.raises(PermissionDenied):
-            do_cancel_operation(op, actor=person)
+            do_cancel_operation(op, actor=Actor.for_user(person))
     assert AuditEvent.objects.filter(action="operation.cancel", outcome="denied").count() == 2
     do_cancel_operation(op, actor=Actor.for_user(alice))  # the owner may
     assert Operation.objects.get(pk=op.pk).state == "cancelled"

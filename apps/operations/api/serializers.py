@@ -4,8 +4,8 @@ from apps.operations.models import Operation
 
 
 class OperationSerializer(serializers.ModelSerializer):
-    space = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    cluster = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    space = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    cluster = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     kind_label = serializers.CharField(read_only=True)
     actor = serializers.CharField(source="actor_display", read_only=True)
     percent = serializers.IntegerField(read_only=True)
