@@ -35,7 +35,7 @@ _thread: threading.Thread | None = None
 
 
 def ttl_seconds() -> float:
-    return float(getattr(settings, "K2_LOCK_TTL_SECONDS", 10))
+    return settings.K2_LOCK_TTL_SECONDS
 
 
 def _reset_after_fork() -> None:

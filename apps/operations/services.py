@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from apps.audit.actors import Actor
 from apps.audit.choices import Outcome
 from apps.audit.services import authorize, record
+from apps.core.tasks import enqueue, enqueue_on_commit
 from apps.operations import liveness
 from apps.operations.choices import ACTIVE_STATES, FINAL_STATES, RETRYABLE_STATES, OperationState
 from apps.operations.exceptions import OperationConflict
@@ -36,16 +37,14 @@ SWEEPER = Actor.system("workers.operations.sweep")
 
 
 def lease_seconds() -> float:
-    return float(getattr(settings, "K2_OPERATION_LEASE_SECONDS", 30))
+    return settings.K2_OPERATION_LEASE_SECONDS
+
+
+RUN_TASK = "workers.operations.run_operation"
 
 
 def _enqueue_on_commit(operation_id: int) -> None:
-    def send():
-        from workers.operations import run_operation as task
-
-        task.delay(operation_id)
-
-    transaction.on_commit(send, robust=True)
+    enqueue_on_commit(RUN_TASK, operation_id, robust=True)
 
 
 def _scope(operation: Operation) -> dict:
@@ -340,10 +339,8 @@ def do_sweep_operations(now=None, *, limit: int = 500) -> dict:
 
 
 def _send(operation_id: int) -> None:
-    from workers.operations import run_operation as task
-
     try:
-        task.delay(operation_id)
+        enqueue(RUN_TASK, operation_id)
     except Exception:  # the broker is down: the next sweep tries again
         log.exception("could not enqueue operation %s", operation_id)
 

@@ -28,7 +28,7 @@ SWEEPER = Actor.system("workers.operations.sweep")
 
 
 def stuck_after() -> timedelta:
-    return timedelta(seconds=float(getattr(settings, "K2_STUCK_AFTER_SECONDS", 300)))
+    return timedelta(seconds=settings.K2_STUCK_AFTER_SECONDS)
 
 
 def stuck_spaces(now=None):

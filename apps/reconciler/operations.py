@@ -15,7 +15,7 @@ def _pass(operation) -> dict:
     from apps.reconciler.services import run_pass
     from k2cloud.celery import TransientError
 
-    wait = float(getattr(settings, "K2_RECONCILE_LOCK_WAIT", 30))
+    wait = settings.K2_RECONCILE_LOCK_WAIT
     row = run_pass(operation.params["cluster_id"], trigger=operation.params.get("trigger", "manual"),
                    wait=wait)  # fmt: skip
     if row is None:
@@ -48,7 +48,7 @@ def close_abandoned_passes(now=None) -> int:
     from apps.reconciler.models import ReconcilePass
 
     now = now or timezone.now()
-    grace = timedelta(seconds=float(getattr(settings, "K2_OPERATION_LEASE_SECONDS", 30)))
+    grace = timedelta(seconds=settings.K2_OPERATION_LEASE_SECONDS)
     closed = 0
     running = ReconcilePass.objects.filter(status=PassStatus.RUNNING, started_at__lt=now - grace)
     for row in running.only("pk", "worker")[:200]:

@@ -63,8 +63,13 @@ def space(cluster, alice, bob):
 @pytest.fixture
 def sent(monkeypatch):
     """Operation ids the service sent to the run task (instead of a broker)."""
-    from workers import operations
+    from apps.core import tasks
 
     ids: list[int] = []
-    monkeypatch.setattr(operations.run_operation, "delay", lambda pk: ids.append(pk))
+
+    def send(name, args, kwargs, options):
+        assert name == "workers.operations.run_operation"
+        ids.append(*args)
+
+    monkeypatch.setattr(tasks, "send", send)
     return ids
