@@ -12,7 +12,8 @@ from apps.accounts.forms import SignInForm, TokenForm
 from apps.accounts.models import PersonalAccessToken
 from apps.accounts.services import do_create_token, do_revoke_token
 from apps.audit.actors import Actor
-from apps.core.forms import add_service_errors
+from apps.core.api.throttling import portal_wait
+from apps.core.forms import add_service_errors, too_many
 
 
 class SignInView(auth_views.LoginView):
@@ -34,7 +35,13 @@ class SignOutView(auth_views.LogoutView):
 def tokens(request):
     form = TokenForm(request.POST or None)
     new_token = None
+    status = 200
     if request.method == "POST" and form.is_valid():
+        wait = portal_wait(request, "token-create")
+        if wait is not None:
+            messages.error(request, too_many(wait))
+            status = 429
+    if request.method == "POST" and form.is_valid() and status == 200:
         try:
             token, new_token = do_create_token(
                 request.user,
@@ -49,7 +56,10 @@ def tokens(request):
             form = TokenForm()
     rows = PersonalAccessToken.objects.filter(user=request.user)
     return render(
-        request, "accounts/tokens.html", {"form": form, "tokens": rows, "new_token": new_token}
+        request,
+        "accounts/tokens.html",
+        {"form": form, "tokens": rows, "new_token": new_token},
+        status=status,
     )
 
 

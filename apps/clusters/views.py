@@ -23,8 +23,9 @@ from apps.clusters.models import Cluster
 from apps.clusters.permissions import can_view_cluster_details, can_view_cluster_summary
 from apps.clusters.quantity import human_memory, percent
 from apps.clusters.selectors import clusters_visible_to, probe_history, spaces_on
+from apps.core.api.throttling import portal_wait
 from apps.core.decorators import user_passes_test_or_403
-from apps.core.forms import add_service_errors
+from apps.core.forms import add_service_errors, too_many
 
 admin_only = user_passes_test_or_403(can_view_cluster_details)
 FIELD_MAP = {"kubeconfig": "kubeconfig_file", "verify_tls": "skip_tls_verify", "api_url": None}
@@ -94,6 +95,10 @@ def index(request):
 def register(request):
     form = RegisterClusterForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        wait = portal_wait(request, "cluster-register")
+        if wait is not None:
+            messages.error(request, too_many(wait))
+            return render(request, "clusters/register.html", {"form": form}, status=429)
         data = form.cleaned_data
         try:
             cluster = services.do_register_cluster(

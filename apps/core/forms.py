@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 
 def error_text(exc: ValidationError) -> str:
@@ -22,3 +23,8 @@ def add_service_errors(
             target = None
         for message in messages:
             form.add_error(target, message)
+
+
+def too_many(wait: int) -> str:
+    """The portal's words for a spent rate limit (the API answers 429 with Retry-After)."""
+    return _("Too many attempts; try again in %(n)d seconds.") % {"n": wait}

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
+from django.urls import reverse
 
 from apps.audit.actors import Actor
 from tests.conftest import ROOT, api_as
@@ -128,6 +129,32 @@ def test_token_creation_is_rate_limited(alice, rates):
         assert client.post("/api/v1/tokens/", {"name": f"t{i}"}, format="json").status_code == 201
     _assert_throttled(client.post("/api/v1/tokens/", {"name": "t4"}, format="json"))
     assert client.get("/api/v1/tokens/").status_code == 200  # reading is not creating
+
+
+def test_the_portal_token_form_spends_the_same_budget(client, alice, rates):
+    from apps.accounts.models import PersonalAccessToken
+
+    rates(token_create="2/hour")
+    client.force_login(alice)
+    for i in range(2):
+        assert client.post(reverse("accounts:tokens"), {"name": f"p{i}"}).status_code == 200
+    refused = client.post(reverse("accounts:tokens"), {"name": "p3"})
+    assert refused.status_code == 429
+    assert "Too many attempts; try again in" in refused.content.decode()
+    assert sorted(
+        PersonalAccessToken.objects.filter(user=alice).values_list("name", flat=True)
+    ) == ["p0", "p1"]
+    _assert_throttled(api_as(alice).post("/api/v1/tokens/", {"name": "a"}, format="json"))
+
+
+def test_the_portal_cluster_form_is_rate_limited(client, admin_user, rates):
+    rates(cluster_register="1/hour")
+    client.force_login(admin_user)
+    body = {"name": "x", "environment": "test", "kubeconfig_text": "not yaml: ["}
+    assert client.post(reverse("clusters:register"), body).status_code == 200  # form errors
+    refused = client.post(reverse("clusters:register"), body)
+    assert refused.status_code == 429
+    assert "Too many attempts; try again in" in refused.content.decode()
 
 
 def test_cluster_registration_is_rate_limited(admin_user, rates):

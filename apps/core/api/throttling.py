@@ -59,3 +59,22 @@ class ActionScopedRateThrottle(_LiveRates):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": _who(self, request)}
+
+
+class _PortalThrottle(ActionScopedRateThrottle):
+    """The same budget as the API's, for the portal form that does the same write."""
+
+    def __init__(self, scope: str):
+        super().__init__()
+        self.scope = scope
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+
+
+def portal_wait(request, scope: str) -> int | None:
+    """None when the signed-in user may spend one more of `scope` now (and spends it);
+    otherwise the seconds to wait. Portal and API share the budget: one person, one limit."""
+    throttle = _PortalThrottle(scope)
+    if throttle.rate is None or SimpleRateThrottle.allow_request(throttle, request, None):
+        return None
+    return max(1, int(throttle.wait() or 1))
