@@ -88,7 +88,7 @@ class World:
         from apps.spaces.services import do_create_space
 
         cluster = self.test if environment == "test" else self.prod
-        return do_create_space(actor=self.alice, slug=slug, environment=environment,
+        return do_create_space(actor=Actor.for_user(self.alice), slug=slug, environment=environment,
                                cluster=cluster.name, quota=QUOTA, reason="chaos")  # fmt: skip
 
     def create_app(self, name):
@@ -97,7 +97,9 @@ class World:
 
         spec = service_spec(cpu_limit="100m", memory_limit="128Mi", readiness=None,
                             ingress=None)  # fmt: skip
-        return do_create_app(self.base, name=name, spec=spec, replicas=1, actor=self.alice)
+        return do_create_app(
+            self.base, name=name, spec=spec, replicas=1, actor=Actor.for_user(self.alice)
+        )
 
     def wait(self, check, what, timeout=60):
         deadline = time.monotonic() + timeout
@@ -196,7 +198,9 @@ def app_delete(world):
     def trigger():
         from apps.workloads.services import do_delete_app
 
-        do_delete_app(App.objects.get(space=world.base, name=name), actor=world.alice)
+        do_delete_app(
+            App.objects.get(space=world.base, name=name), actor=Actor.for_user(world.alice)
+        )
 
     def check():
         if App.objects.filter(space=world.base, name=name).exists():
@@ -220,7 +224,7 @@ def approval_handling(world):
     request = world.create_space(slug, environment="prod").approval
 
     def trigger():
-        do_decide(request, actor=world.approver, approve=True, comment="go")
+        do_decide(request, actor=Actor.for_user(world.approver), approve=True, comment="go")
 
     def check():
         request.refresh_from_db()
@@ -251,7 +255,7 @@ def reconcile_pass(world):
 
     def trigger():
         started["op"] = do_start_operation(
-            "reconciler.pass", actor=world.admin, cluster=world.test,
+            "reconciler.pass", actor=Actor.for_user(world.admin), cluster=world.test,
             params={"cluster_id": world.test.pk, "trigger": "manual"},
         ).pk  # fmt: skip
 
