@@ -282,3 +282,9 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=user-menu]")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The chaos suite restarts the suite's Redis and kills workers: it runs last, so no
+    other test meets connections to the Redis it replaced."""
+    items.sort(key=lambda item: item.get_closest_marker("chaos") is not None)
