@@ -43,31 +43,34 @@ def stuck_spaces(now=None):
     )  # fmt: skip
 
 
-def stuck_apps(now=None):
-    """Apps whose newest generation was never applied, that are deleting, or with a cluster
-    whose apply is still pending, untouched for the period (deleting, or in a space whose
-    apps may change)."""
+def stuck_apps(now=None, *, limit: int = 200) -> list:
+    """Apps untouched for the period (deleting, or in a space whose apps may change) whose
+    newest generation was never applied, that are deleting, with a cluster whose apply is
+    still pending, or deploying with no follow-up look to come (its worker died with the
+    delayed look: apps/reconciler/follow.py). A rollout still being followed is not stuck."""
+    from apps.reconciler.follow import awaited
     from apps.workloads.choices import ApplyStatus, AppStatus
     from apps.workloads.models import App
     from apps.workloads.services import WRITABLE_SPACE_STATES
 
     cutoff = (now or timezone.now()) - stuck_after()
-    # Deploying with the newest generation applied is a rollout being followed (status
-    # reads settle it), not stuck work.
     waiting = (
         Q(status=AppStatus.DELETING)
-        | Q(
-            status__in=[AppStatus.PENDING, AppStatus.DEPLOYING],
-            applied_generation__lt=F("generation"),
-        )
+        | Q(status=AppStatus.PENDING, applied_generation__lt=F("generation"))
+        | Q(status=AppStatus.DEPLOYING)
         | Q(placements__status=ApplyStatus.PENDING)
     )
-    return (
+    apps = list(
         App.objects.filter(waiting, updated_at__lt=cutoff)
         .filter(Q(space__state__in=WRITABLE_SPACE_STATES) | Q(status=AppStatus.DELETING))
         .select_related("space")
         .distinct()
+        .order_by("updated_at")[:limit]
     )
+    followed = [a.pk for a in apps
+                if a.status == AppStatus.DEPLOYING and a.applied_generation >= a.generation]  # fmt: skip
+    awaited_ids = awaited(followed)
+    return [a for a in apps if a.pk not in awaited_ids]
 
 
 def unhandled_requests(now=None):
@@ -98,7 +101,7 @@ def do_sweep_stuck(now=None, *, limit: int = 200) -> dict:
             log.info("stuck sweep: space %s: %s", space.slug, exc)
         except Exception:  # one odd row must not stop the sweep
             log.exception("stuck sweep: space %s", space.slug)
-    for app in stuck_apps(now)[:limit]:
+    for app in stuck_apps(now, limit=limit):
         try:
             do_retry_app(app, actor=SWEEPER)
             counts["apps"] += 1

@@ -25,6 +25,7 @@ from apps.clusters import cluster_ops
 from apps.clusters.choices import Health
 from apps.clusters.gateway import GatewayError
 from apps.core.tasks import enqueue_on_commit
+from apps.reconciler import follow as follow_ups
 from apps.reconciler import metrics
 from apps.reconciler import status as status_sync
 from apps.reconciler.choices import PassStatus, Scope, Trigger
@@ -257,6 +258,8 @@ def reconcile_app(app_id: int, *, trigger: str = Trigger.CHANGE, follow: int = 0
     elif app.status not in (AppStatus.DEPLOYING, AppStatus.PENDING):
         return out
     out["again_in"] = _follow_delay(follow)
+    if out["again_in"] is not None:
+        follow_ups.promise(app.pk, out["again_in"])
     return out
 
 

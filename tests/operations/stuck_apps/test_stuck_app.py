@@ -2,6 +2,7 @@
 `deploying` / placement `pending` until someone pressed deploy again. Now the sweeper
 presses retry by itself after K2_STUCK_AFTER_SECONDS, and a person can press it too."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -85,3 +86,31 @@ def test_a_stuck_deleting_app_is_deleted_again(
     assert [(name, args) for name, args, _kw, _options in run.queued] == [
         ("workers.reconcile.reconcile_app", (app.pk,))
     ]
+
+
+def test_a_rollout_whose_follow_up_look_died_with_its_worker_is_settled_by_the_sweeper(
+    space, alice, run, settings, django_capture_on_commit_callbacks
+):
+    """Chaos found it: the worker's main process was killed while it held the delayed
+    follow-up look of a rollout; Redis hands that back only after an hour, and the app
+    stayed `deploying` with its Deployment ready."""
+    from celery import current_app
+
+    from apps.operations.services import do_sweep_operations
+
+    settings.K2_STUCK_AFTER_SECONDS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        do_create_app(space, name="web", spec=service_spec(), actor=Actor.for_user(alice))
+    name, args, kwargs, _options = run.queued.pop(0)
+    current_app.tasks[name].run(*args, **kwargs)  # the apply, by the worker about to die
+    assert [q[0] for q in run.queued] == ["workers.reconcile.reconcile_app"]  # its look
+    run.queued.clear()  # ... lost with the worker
+    app = App.objects.get(space=space, name="web")
+    assert (app.status, app.applied_generation) == ("deploying", app.generation)
+    App.objects.filter(pk=app.pk).update(updated_at=timezone.now() - timedelta(seconds=5))
+    assert run(do_sweep_operations)["apps"] == 0  # the look is still awaited
+    time.sleep(2.2)  # the look's countdown and the period pass: the promise expires
+    assert run(do_sweep_operations)["apps"] == 1
+    app.refresh_from_db()
+    assert app.status == "running"
+    assert AuditEvent.objects.filter(action="app.retry", target_id=str(app.pk)).count() == 1
