@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "apps.reconciler",
     "apps.analytics",
     "apps.operations",
+    "apps.backups",
 ]
 
 MIDDLEWARE = [
@@ -401,6 +402,14 @@ K2_AUDIT_ARCHIVE_DIR = Path(env.str("K2_AUDIT_ARCHIVE_DIR", default=str(VAR_DIR 
 K2_LOCK_TTL_SECONDS = env.float("K2_LOCK_TTL_SECONDS", default=10.0)
 K2_OPERATION_LEASE_SECONDS = env.float("K2_OPERATION_LEASE_SECONDS", default=30.0)
 K2_STUCK_AFTER_SECONDS = env.int("K2_STUCK_AFTER_SECONDS", default=300)
+
+# Backups of spaces (apps/backups, docs/lifecycle.md): where archives are kept
+# (file:///abs/path or s3://bucket/prefix), the S3 endpoint for S3-compatible stores
+# (credentials from the standard AWS variables / boto3 chain), and retention.
+K2_BACKUP_STORE_URL = env.str("K2_BACKUP_STORE_URL", default=f"file://{VAR_DIR / 'backups'}")
+K2_BACKUP_S3_ENDPOINT_URL = env.str("K2_BACKUP_S3_ENDPOINT_URL", default="")
+K2_BACKUP_KEEP_PER_SPACE = env.int("K2_BACKUP_KEEP_PER_SPACE", default=5)
+K2_BACKUP_PREDESTROY_KEEP_DAYS = env.int("K2_BACKUP_PREDESTROY_KEEP_DAYS", default=90)
 K2_APPROVALS_PORTAL_URL = env.str("K2_PORTAL_URL", default="")
 K2_APPROVALS_EMAIL_ENABLED = env.bool("K2_APPROVALS_EMAIL_ENABLED", default=True)
 
