@@ -1,0 +1,98 @@
+"""The cluster calls of backups, in one module of imperative operations: discovery, a LIST
+of any namespaced kind, and the server-side apply dry run verification asks for.
+
+None of this is desired state (the reconciler alone writes that, apps/reconciler/kinds.py):
+a backup reads every kind a cluster serves, including ones K2Cloud knows nothing about,
+so the calls go by URL path (the typed client only knows built-in kinds) through
+`gateway.call` (timeouts, retries, the per-cluster bound, the breaker). Bodies are read
+as raw JSON: typed models of thousands of objects would cost seconds and drop fields of
+kinds the client does not know.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from django.conf import settings
+from kubernetes.client.rest import ApiException
+
+from apps.backups.manifest_rules import KindRef, backed_up_kinds
+from apps.clusters import gateway
+
+VERIFY_MANAGER = "k2cloud-backup-verify"
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+
+
+def _request(clients, method: str, path: str, *, query: list | None = None,
+             body: dict | None = None, content_type: str = "") -> dict:  # fmt: skip
+    """One HTTP request on the cluster's ApiClient; the JSON answer, or ApiException
+    (which the gateway classifies into a GatewayError in words)."""
+    api = clients.api_client
+    headers = {"Accept": "application/json"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    method, url, headers, body, post = api.param_serialize(
+        method, path, query_params=query or [], header_params=headers, body=body,
+        auth_settings=["BearerToken"],
+    )  # fmt: skip
+    response = api.call_api(method, url, headers, body, post)
+    data = response.read()
+    if not 200 <= response.status < 300:
+        exc = ApiException(status=response.status, reason=response.reason)
+        exc.body = data.decode("utf-8", "replace") if data else ""
+        raise exc
+    return json.loads(data) if data else {}
+
+
+def _get(cluster, operation: str, path: str, query: list | None = None) -> dict:
+    return gateway.call(cluster, operation, lambda c: _request(c, "GET", path, query=query))
+
+
+def discover_kinds(cluster) -> list[KindRef]:
+    """Every namespaced kind the cluster lets us list and create, at its preferred version
+    (like `kubectl api-resources --namespaced --verbs=list`), minus regenerated kinds."""
+    lists = [_get(cluster, "backup_discovery", "/api/v1")]
+    groups = _get(cluster, "backup_discovery", "/apis")
+    for group in groups.get("groups") or []:
+        preferred = (group.get("preferredVersion") or {}).get("groupVersion")
+        if preferred:
+            lists.append(_get(cluster, "backup_discovery", f"/apis/{preferred}"))
+    return backed_up_kinds(lists)
+
+
+def list_namespaced(cluster, kind: KindRef, namespace: str) -> list[dict]:
+    """Every object of `kind` in `namespace`, all pages (never a partial list: GatewayError
+    when a page fails), each with its apiVersion and kind filled in."""
+    items: list[dict] = []
+    token = ""
+    path = kind.collection_path(namespace)
+    while True:
+        query: list = [("limit", settings.K2_RECONCILE_LIST_PAGE_SIZE)]
+        if token:
+            query.append(("continue", token))
+        body = _get(cluster, f"backup_list_{kind.kind.lower()}", path, query)
+        for item in body.get("items") or []:
+            item.setdefault("apiVersion", kind.api_version)
+            item.setdefault("kind", kind.kind)
+            items.append(item)
+        token = (body.get("metadata") or {}).get("continue") or ""
+        if not token:
+            return items
+
+
+def dry_run_apply(cluster, kind: KindRef, namespace: str, obj: dict) -> None:
+    """Server-side apply `obj` into `namespace` with dryRun=All (field manager
+    k2cloud-backup-verify, force): the cluster validates and admits it, writes nothing.
+    Raises GatewayError with the cluster's message when it refuses the object."""
+    body = {**obj, "metadata": {**(obj.get("metadata") or {}), "namespace": namespace}}
+    name = body["metadata"]["name"]
+    path = kind.object_path(namespace, quote(name, safe=""))
+    query = [("dryRun", "All"), ("fieldManager", VERIFY_MANAGER), ("force", "true")]
+    gateway.call(
+        cluster,
+        f"backup_verify_{kind.kind.lower()}",
+        lambda c: _request(c, "PATCH", path, query=query, body=body,
+                           content_type=APPLY_CONTENT_TYPE),
+        idempotent=True,  # a dry run writes nothing, so resending it is harmless
+    )  # fmt: skip
