@@ -148,6 +148,9 @@ class FileStore(Store):
         return self._path(key).is_file()
 
 
+S3_ATTEMPTS = 3  # boto3's own retries (standard mode) for throttling and broken connections
+
+
 class S3Store(Store):
     """Blobs as objects of one bucket under a prefix, through boto3 (any S3-compatible store)."""
 
@@ -161,7 +164,7 @@ class S3Store(Store):
             "s3",
             endpoint_url=self.endpoint_url,
             config=BotoConfig(connect_timeout=5, read_timeout=60,
-                              retries={"max_attempts": 3, "mode": "standard"}),
+                              retries={"max_attempts": S3_ATTEMPTS, "mode": "standard"}),
         )  # fmt: skip
 
     def _key(self, key: str) -> str:

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from apps.backups import store as store_module
 from apps.backups.store import FileStore, StoreError, sha256, store_for
 from tests.backups.conftest import BUCKET
 
@@ -69,7 +70,8 @@ def test_file_writes_are_atomic_and_a_full_disk_is_said_in_words(tmp_path, monke
     assert os.listdir(tmp_path / "b" / "k") == ["archive"]  # no half-written temp file left
 
 
-def test_an_unwritable_folder_and_an_unreachable_s3_are_store_errors(tmp_path):
+def test_an_unwritable_folder_and_an_unreachable_s3_are_store_errors(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "S3_ATTEMPTS", 1)
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(StoreError, match="backup store at"):
