@@ -484,6 +484,10 @@ K2_SPACES_INGRESS_NAMESPACE = env.str("K2_SPACES_INGRESS_NAMESPACE", default="in
 K2_SPACES_USAGE_CACHE_SECONDS = env.int("K2_SPACES_USAGE_CACHE_SECONDS", default=15)
 K2_SPACES_DELETE_POLL_SECONDS = env.float("K2_SPACES_DELETE_POLL_SECONDS", default=1)
 K2_SPACES_DELETE_POLL_ATTEMPTS = env.int("K2_SPACES_DELETE_POLL_ATTEMPTS", default=120)
+# Days before expiry at which owners and admins are reminded (a policy's reminder_days wins).
+K2_SPACES_REMINDER_DAYS: list[int] = [
+    int(day) for day in env.list("K2_SPACES_REMINDER_DAYS", default=["7", "3", "1"])
+]
 
 # Workloads (docs/workloads.md)
 K2_WORKLOADS_STATUS_CACHE_SECONDS = env.float("K2_WORKLOADS_STATUS_CACHE_SECONDS", default=2)

@@ -36,10 +36,11 @@ def _nav_items() -> list[tuple[str, str, str, Callable[[object], bool]]]:
 
 
 def _badges(user) -> dict[str, int]:
-    """Counts shown beside navigation items: requests waiting for this user's decision."""
-    from apps.approvals.selectors import pending_count_for
+    """Counts shown beside navigation items: requests waiting for this user's decision and
+    unread space notices (expiry reminders), both in the approvals inbox."""
+    from apps.approvals.selectors import badge_count_for
 
-    return {"approvals": pending_count_for(user)}
+    return {"approvals": badge_count_for(user)}
 
 
 def navigation_for(user) -> list[dict]:

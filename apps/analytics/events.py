@@ -112,6 +112,7 @@ def emit(name: str, *, actor, **props):
 register_event("space.created", _("Space created"))
 register_event("space.renewed", _("Space renewed"))
 register_event("space.expired", _("Space expired"))
+register_event("space.reminded", _("Space expiry reminder sent"))
 register_event("app.deployed", _("App deployed"))
 register_event("app.scaled", _("App scaled"))
 register_event("app.cloned", _("App cloned"))

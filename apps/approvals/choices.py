@@ -42,6 +42,8 @@ class NotificationVerb(models.TextChoices):
     EXPIRED = "expired", _("expired")
     REMINDER = "reminder", _("still waits for your decision")
     ESCALATED = "escalated", _("was escalated to you")
+    # A space notice (target: the space, not a request).
+    SPACE_EXPIRING = "space-expiring", _("expires soon")
 
     @property
     def icon(self) -> str:
@@ -57,4 +59,5 @@ NOTIFICATION_ICONS = {
     NotificationVerb.EXPIRED: "clock-x",
     NotificationVerb.REMINDER: "alarm",
     NotificationVerb.ESCALATED: "arrow-up-right",
+    NotificationVerb.SPACE_EXPIRING: "clock-exclamation",
 }

@@ -287,15 +287,29 @@ class Decision(models.Model):
 
 
 class Notification(models.Model):
-    """An in-portal notice about a request, for one user, until they read it."""
+    """An in-portal notice for one user, until they read it: about an approval request, or
+    about a space (its expiry reminder). Exactly one of the two targets is set."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="approval_notifications"
     )
     verb = models.CharField(_("what happened"), max_length=16, choices=NotificationVerb.choices)
     request = models.ForeignKey(
-        ApprovalRequest, on_delete=models.CASCADE, related_name="notifications"
+        ApprovalRequest,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
     )
+    space = models.ForeignKey(
+        "spaces.Space",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
+    )
+    # Where the notice leads (space notices: the renew page); request notices use the request.
+    link = models.CharField(max_length=300, blank=True)
     actor_name = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
@@ -303,12 +317,26 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "read_at"], name="approvals_notif_unread")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(request__isnull=False) & Q(space__isnull=True))
+                | (Q(request__isnull=True) & Q(space__isnull=False)),
+                name="approvals_notification_one_target",
+            )
+        ]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
 
     def __str__(self) -> str:
-        return f"{self.user_id}: #{self.request_id} {self.verb}"
+        target = f"#{self.request_id}" if self.request_id else f"space {self.space_id}"
+        return f"{self.user_id}: {target} {self.verb}"
 
     @property
     def icon(self) -> str:
         return NotificationVerb(self.verb).icon
+
+    @property
+    def url(self) -> str:
+        if self.request_id:
+            return reverse("approvals:detail", args=[self.request_id])
+        return self.link

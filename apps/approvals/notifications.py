@@ -1,4 +1,5 @@
-"""In-portal notifications and email about approval requests.
+"""In-portal notifications and email about approval requests (and the portal's one inbox
+of notices: space notices such as expiry reminders are written by `notify_space`).
 
 Notification rows are written inside the service's transaction (they commit with the
 change); emails go out on commit through Django's email backend, and a failing mail
@@ -70,6 +71,16 @@ def notify(users, verb: str, request: ApprovalRequest, *, actor=None) -> list[No
     return rows
 
 
+def notify_space(users, verb: str, space, *, link: str) -> list[Notification]:
+    """Inbox notices about a space (in the caller's transaction); emails are the caller's."""
+    now = timezone.now()
+    return Notification.objects.bulk_create(
+        Notification(user=u, verb=verb, space=space, link=link[:300], created_at=now)
+        for u in users
+        if u.is_active
+    )
+
+
 def enqueue_emails(subject: str, body: str, recipients: list[str]) -> None:
     """Send off the request path: a large approver group must not slow the deciding click."""
     enqueue("workers.approvals.send_notification_emails", subject, body, recipients)
@@ -89,9 +100,11 @@ def send_emails(subject: str, body: str, recipients: list[str]) -> int:
         return 0
 
 
-def mark_read(user, *, request: ApprovalRequest | None = None) -> int:
-    """Mark `user`'s unread notifications (about one request, or all) read."""
+def mark_read(user, *, request: ApprovalRequest | None = None, space=None) -> int:
+    """Mark `user`'s unread notifications (about one request, one space, or all) read."""
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if request is not None:
         unread = unread.filter(request=request)
+    if space is not None:
+        unread = unread.filter(space=space)
     return unread.update(read_at=timezone.now())

@@ -93,10 +93,23 @@ def requested_by(user) -> QuerySet:
 
 
 def pending_count_for(user) -> int:
-    """How many requests wait for `user`'s decision (the navigation badge)."""
+    """How many requests wait for `user`'s decision."""
     if not getattr(user, "is_authenticated", False):
         return 0
     return inbox_for(user).count()
+
+
+def unread_space_notice_count(user) -> int:
+    """How many space notices (expiry reminders) `user` has not read."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True, space__isnull=False).count()
+
+
+def badge_count_for(user) -> int:
+    """The navigation badge: requests waiting for `user`'s decision plus unread space
+    notices (request notices are not counted: the requests themselves are)."""
+    return pending_count_for(user) + unread_space_notice_count(user)
 
 
 def request_with_history(qs: QuerySet) -> QuerySet:
@@ -126,7 +139,7 @@ def has_decided_current_step(user, request: ApprovalRequest) -> bool:
 def unread_notifications(user) -> QuerySet:
     return (
         Notification.objects.filter(user=user, read_at__isnull=True)
-        .select_related("request")
+        .select_related("request", "space")
         .order_by("-created_at", "-id")
     )
 

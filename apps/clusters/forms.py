@@ -105,8 +105,14 @@ class PolicyForm(forms.Form):
     renewal_cap_days = forms.IntegerField(
         label=_("Longest lifetime with renewals (days)"), required=False
     )
+    reminder_days = forms.CharField(
+        label=_("Reminders (days before expiry)"), required=False, max_length=100,
+        help_text=_("Comma-separated, e.g. 7, 3, 1; empty for the installation default."),
+    )  # fmt: skip
     terminal_allowed = forms.BooleanField(label=_("Web terminal allowed"), required=False)
 
     @classmethod
     def for_policy(cls, policy, data=None):
-        return cls(data, initial={f: getattr(policy, f) for f in POLICY_FIELDS})
+        initial = {f: getattr(policy, f) for f in POLICY_FIELDS}
+        initial["reminder_days"] = ", ".join(str(d) for d in policy.reminder_days or [])
+        return cls(data, initial=initial)

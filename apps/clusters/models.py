@@ -117,6 +117,10 @@ class PolicyFields(models.Model):
     renewal_cap_days = models.PositiveIntegerField(
         _("longest total lifetime with renewals (days)"), null=True, blank=True
     )
+    # Days before expiry at which owners and admins are reminded; null: K2_SPACES_REMINDER_DAYS.
+    reminder_days = models.JSONField(
+        _("reminder days before expiry"), null=True, blank=True, default=None
+    )
     terminal_allowed = models.BooleanField(_("web terminal allowed"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -18,8 +18,12 @@ POLICY_FIELDS = [
     "default_lifetime_days",
     "renewal_days",
     "renewal_cap_days",
+    "reminder_days",
     "terminal_allowed",
 ]
+# At most this many reminder windows per policy, each between 1 and MAX_REMINDER_DAY days.
+MAX_REMINDERS = 10
+MAX_REMINDER_DAY = 365
 
 # Where a new environment's defaults come from: test memory is overcommitted 2x, production
 # memory never, and production never gets a web terminal nor an expiry date.
@@ -29,28 +33,28 @@ BUILTIN_DEFAULTS = {
         "default_quota_cpu": "4", "default_quota_memory": "8Gi",
         "max_quota_cpu": "16", "max_quota_memory": "32Gi",
         "default_lifetime_days": 14, "renewal_days": 7, "renewal_cap_days": 90,
-        "terminal_allowed": True,
+        "reminder_days": None, "terminal_allowed": True,
     },
     Environment.STAGING: {
         "cpu_overcommit": Decimal("4"), "memory_overcommit": Decimal("1.5"),
         "default_quota_cpu": "4", "default_quota_memory": "8Gi",
         "max_quota_cpu": "16", "max_quota_memory": "32Gi",
         "default_lifetime_days": 30, "renewal_days": 14, "renewal_cap_days": 120,
-        "terminal_allowed": True,
+        "reminder_days": None, "terminal_allowed": True,
     },
     Environment.PROD: {
         "cpu_overcommit": Decimal("2"), "memory_overcommit": Decimal("1"),
         "default_quota_cpu": "8", "default_quota_memory": "16Gi",
         "max_quota_cpu": "64", "max_quota_memory": "128Gi",
         "default_lifetime_days": None, "renewal_days": None, "renewal_cap_days": None,
-        "terminal_allowed": False,
+        "reminder_days": None, "terminal_allowed": False,
     },
     Environment.ML: {
         "cpu_overcommit": Decimal("2"), "memory_overcommit": Decimal("1"),
         "default_quota_cpu": "16", "default_quota_memory": "64Gi",
         "max_quota_cpu": "64", "max_quota_memory": "256Gi",
         "default_lifetime_days": 30, "renewal_days": 30, "renewal_cap_days": 180,
-        "terminal_allowed": True,
+        "reminder_days": None, "terminal_allowed": True,
     },
 }  # fmt: skip
 
@@ -70,6 +74,41 @@ def _ratio(value, field: str, errors: dict) -> Decimal | None:
         errors[field] = [_("The ratio must be between 1 and %(max)s.") % {"max": MAX_RATIO}]
         return None
     return ratio.quantize(Decimal("0.01"))
+
+
+def clean_reminder_days(value) -> list[int] | None:
+    """Reminder windows from a list or "7, 3, 1" text: distinct days, largest first.
+
+    Empty (None, "", []) means the installation default (K2_SPACES_REMINDER_DAYS).
+    Raises ValueError with a message for a person.
+    """
+    if value in (None, "", []):
+        return None
+    items = value.replace(";", ",").split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError(_("Give days before expiry as a list such as 7, 3, 1."))
+    days = set()
+    for item in items:
+        if isinstance(item, bool):
+            raise ValueError(_("Give days before expiry as a list such as 7, 3, 1."))
+        text = str(item).strip()
+        if not text:
+            continue
+        try:
+            number = int(text)
+        except ValueError:
+            raise ValueError(
+                _("%(value)s is not a whole number of days.") % {"value": text[:20]}
+            ) from None
+        if not 1 <= number <= MAX_REMINDER_DAY:
+            raise ValueError(
+                _("Each reminder is between 1 and %(max)d days before expiry.")
+                % {"max": MAX_REMINDER_DAY}
+            )
+        days.add(number)
+    if len(days) > MAX_REMINDERS:
+        raise ValueError(_("At most %(n)d reminders.") % {"n": MAX_REMINDERS})
+    return sorted(days, reverse=True) or None
 
 
 def clean_policy(data: dict, environment: str) -> dict:
@@ -114,6 +153,10 @@ def clean_policy(data: dict, environment: str) -> dict:
             clean[field] = number
         except (TypeError, ValueError):
             errors[field] = [_("Give a number of days between 1 and 3650, or leave it empty.")]
+    try:
+        clean["reminder_days"] = clean_reminder_days(data.get("reminder_days"))
+    except ValueError as exc:
+        errors["reminder_days"] = [str(exc)]
     clean["terminal_allowed"] = bool(data.get("terminal_allowed"))
 
     if environment in PRODUCTION_ENVIRONMENTS:

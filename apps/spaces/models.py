@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -169,6 +170,33 @@ class SpaceTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.space_id}: {self.from_state or '-'} -> {self.to_state}"
+
+
+class SpaceReminder(models.Model):
+    """One expiry reminder sent for a space: a window (days before expiry) of one expiry.
+
+    The unique constraint is the dedupe: a re-run or a racing task cannot insert the same
+    (space, window, expiry) twice, so nobody is reminded twice. A renewal moves expires_at,
+    which makes every window due again.
+    """
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="reminders")
+    window_days = models.PositiveIntegerField()
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["space", "window_days", "expires_at"],
+                name="spaces_one_reminder_per_window",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.space_id}: {self.window_days}d before {self.expires_at:%Y-%m-%d %H:%M}"
 
 
 class SpaceUserObjectPermission(UserObjectPermissionBase):

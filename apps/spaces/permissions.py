@@ -133,6 +133,11 @@ def can_create_space(who) -> bool:
     return bool(user and user.is_active) and has_role(user, Role.EMPLOYEE, Role.PLATFORM_ADMIN)
 
 
+def can_send_reminders(who) -> bool:
+    """Expiry reminders are the platform's own work (the beat task), never a person's."""
+    return is_system(who)
+
+
 def _permission_ids() -> dict[str, int]:
     rows = Permission.objects.filter(
         content_type__app_label="spaces", codename__in=ALL_PERMISSIONS

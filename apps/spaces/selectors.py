@@ -21,7 +21,7 @@ def spaces_visible_to(user) -> QuerySet[Space]:
     (a guardian object permission, granted with any role)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Space.objects.none()
-    spaces = Space.objects.select_related("primary_cluster", "owner")
+    spaces = Space.objects.select_related("primary_cluster__policy", "owner")
     if is_platform_admin(user):
         return spaces.all()
     return spaces.filter(

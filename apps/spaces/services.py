@@ -36,6 +36,7 @@ from apps.spaces.choices import (
     can_transition,
 )
 from apps.spaces.exceptions import SpaceConflict
+from apps.spaces.lifetime import renewals_allowed
 from apps.spaces.models import Membership, Space, SpaceCluster, SpaceTransition
 from apps.spaces.quota import (
     Quota,
@@ -638,8 +639,13 @@ def renewal_terms(space: Space) -> dict:
     start = max(space.expires_at or now, now)
     new_expiry = start + timedelta(days=int(days))
     cap = space.created_at + timedelta(days=int(cap_days))
+    allowed = renewals_allowed(
+        renewals_used=space.renewals_used, expires_at=space.expires_at, now=now,
+        days=int(days), cap=cap,
+    )  # fmt: skip
     return {"days": int(days), "cap_days": int(cap_days), "cap": cap, "new_expiry": new_expiry,
-            "within_cap": new_expiry <= cap}  # fmt: skip
+            "within_cap": new_expiry <= cap, "renewals_used": space.renewals_used,
+            "renewals_allowed": allowed}  # fmt: skip
 
 
 def _extend(space: Space, days: int, *, actor: Actor, reason: str = "") -> Space:

@@ -8,9 +8,12 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from apps.accounts.roles import is_platform_admin
+from apps.approvals import notifications
 from apps.audit.actors import Actor
 from apps.clusters.selectors import clusters_visible_to
 from apps.core.forms import add_service_errors, error_text
@@ -27,6 +30,7 @@ from apps.spaces.forms import (
     SpaceFilterForm,
     TransferForm,
 )
+from apps.spaces.lifetime import days_left, expiry_colour
 from apps.spaces.models import SpaceCluster
 from apps.spaces.permissions import allowed_actions, can_create_space
 from apps.spaces.quota import QUOTA_FIELDS, default_quota, maximum_quota
@@ -47,8 +51,14 @@ def index(request):
         query=data.get("q", ""),
     ).prefetch_related(Prefetch("placements", SpaceCluster.objects.select_related("cluster")))
     page = Paginator(spaces, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Owners and admins hold renew_space (the permissions table), platform admins too.
+    admin = is_platform_admin(request.user)
     for space in page.object_list:
         space.my_role_label = SpaceRole(space.my_role).label if space.my_role else ""
+        space.may_renew = admin or space.my_role in (SpaceRole.OWNER, SpaceRole.ADMIN)
+        space.expiry = expiry_of(space)
+        if space.expiry is not None:
+            space.expiry["renewal"] = services.renewal_terms(space)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -134,13 +144,23 @@ def _detail_context(request, space) -> dict:
         ),  # fmt: skip
         "maximum": maximum_quota(space.primary_cluster),
         "renewal": services.renewal_terms(space) if space.expires_at else None,
+        "expiry": expiry_of(space),
     }
     return context
+
+
+def expiry_of(space) -> dict | None:
+    """Days left and their badge colour (None for a space that never expires)."""
+    left = days_left(space.expires_at, timezone.now())
+    if left is None:
+        return None
+    return {"days_left": left, "colour": expiry_colour(left)}
 
 
 @login_required
 def detail(request, slug: str):
     space = selectors.get_space_or_404(request.user, slug)
+    notifications.mark_read(request.user, space=space)
     return render(request, "spaces/detail.html", _detail_context(request, space))
 
 
@@ -238,8 +258,24 @@ def change_quota(request, slug: str):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def renew(request, slug: str):
+    """GET: the renewal terms and one button (nothing changes); POST: renew the space.
+
+    Reminder emails and inbox notices link here, so one click shows what a renewal does
+    and a second one does it.
+    """
+    if request.method == "GET":
+        space = selectors.get_space_or_404(request.user, slug)
+        notifications.mark_read(request.user, space=space)
+        context = {
+            "space": space,
+            "may_renew": allowed_actions(request.user, space)["renew"],
+            "renewable": space.expires_at is not None and space.state in ("active", "expiring"),
+            "renewal": services.renewal_terms(space) if space.expires_at else None,
+            "expiry": expiry_of(space),
+        }
+        return render(request, "spaces/renew.html", context)
     form = RenewForm(request.POST)
 
     def work(space):

@@ -35,6 +35,10 @@ class PolicyInputSerializer(InputSerializer):
     default_lifetime_days = serializers.IntegerField(required=False, allow_null=True)
     renewal_days = serializers.IntegerField(required=False, allow_null=True)
     renewal_cap_days = serializers.IntegerField(required=False, allow_null=True)
+    reminder_days = serializers.ListField(
+        child=serializers.IntegerField(), required=False, allow_null=True, max_length=50,
+        help_text="Days before expiry to remind owners and admins; null: the installation default.",
+    )  # fmt: skip
     terminal_allowed = serializers.BooleanField(required=False)
 
 

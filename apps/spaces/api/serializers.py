@@ -1,12 +1,15 @@
 """Input and output shapes of the spaces API (no queries here: the views prefetch)."""
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from apps.clusters.choices import Environment
+from apps.clusters.choices import PRODUCTION_ENVIRONMENTS, Environment
 from apps.core.api.serializers import InputSerializer
 from apps.spaces.choices import SpaceRole, SpaceState
+from apps.spaces.lifetime import days_left
 from apps.spaces.models import Membership, Space, SpaceCluster, SpaceTransition
+from apps.spaces.services import renewal_terms
 
 
 class SpaceQuotaSerializer(InputSerializer):
@@ -37,14 +40,25 @@ class SpaceSerializer(serializers.ModelSerializer):
     quota = serializers.SerializerMethodField()
     default_limits = serializers.SerializerMethodField()
     namespace = serializers.CharField()
+    days_left = serializers.SerializerMethodField(
+        help_text=_(
+            "Whole days until expiry, rounded up; 0 once expired; null if it never expires."
+        )
+    )
+    renewals_allowed = serializers.SerializerMethodField(
+        help_text=_(
+            "Renewals used plus those that still fit under the cap without approval; "
+            "null if it never expires."
+        )
+    )
 
     class Meta:
         model = Space
         fields = [
             "id", "slug", "namespace", "display_name", "description", "environment", "state",
             "state_label", "state_colour", "last_error", "primary_cluster", "clusters", "owner",
-            "quota", "default_limits", "expires_at", "renewals_used", "reason", "created_at",
-            "state_changed_at",
+            "quota", "default_limits", "expires_at", "days_left", "renewals_used",
+            "renewals_allowed", "reason", "created_at", "state_changed_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -60,6 +74,14 @@ class SpaceSerializer(serializers.ModelSerializer):
 
     def get_default_limits(self, space) -> dict:
         return {"cpu": space.default_cpu_limit, "memory": space.default_memory_limit}
+
+    def get_days_left(self, space) -> int | None:
+        return days_left(space.expires_at, timezone.now())
+
+    def get_renewals_allowed(self, space) -> int | None:
+        if space.expires_at is None or space.environment in PRODUCTION_ENVIRONMENTS:
+            return None
+        return renewal_terms(space)["renewals_allowed"]
 
 
 class SpaceListSerializer(SpaceSerializer):
