@@ -488,6 +488,12 @@ K2_SPACES_DELETE_POLL_ATTEMPTS = env.int("K2_SPACES_DELETE_POLL_ATTEMPTS", defau
 K2_SPACES_REMINDER_DAYS: list[int] = [
     int(day) for day in env.list("K2_SPACES_REMINDER_DAYS", default=["7", "3", "1"])
 ]
+# Expiry of test spaces (apps/spaces/lifecycle.py, docs/lifecycle.md): the sweep runs every
+# K2_EXPIRY_SWEEP_MINUTES, at most K2_EXPIRY_CONCURRENCY_PER_CLUSTER expiries at a time per
+# cluster; after a failed backup the next attempt waits K2_EXPIRY_RETRY_MINUTES, doubling.
+K2_EXPIRY_SWEEP_MINUTES = env.int("K2_EXPIRY_SWEEP_MINUTES", default=60)
+K2_EXPIRY_CONCURRENCY_PER_CLUSTER = env.int("K2_EXPIRY_CONCURRENCY_PER_CLUSTER", default=4)
+K2_EXPIRY_RETRY_MINUTES = env.int("K2_EXPIRY_RETRY_MINUTES", default=30)
 
 # Workloads (docs/workloads.md)
 K2_WORKLOADS_STATUS_CACHE_SECONDS = env.float("K2_WORKLOADS_STATUS_CACHE_SECONDS", default=2)

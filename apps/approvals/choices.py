@@ -44,6 +44,7 @@ class NotificationVerb(models.TextChoices):
     ESCALATED = "escalated", _("was escalated to you")
     # A space notice (target: the space, not a request).
     SPACE_EXPIRING = "space-expiring", _("expires soon")
+    BACKUP_FAILED = "backup-failed", _("could not be backed up")
 
     @property
     def icon(self) -> str:
@@ -60,4 +61,5 @@ NOTIFICATION_ICONS = {
     NotificationVerb.REMINDER: "alarm",
     NotificationVerb.ESCALATED: "arrow-up-right",
     NotificationVerb.SPACE_EXPIRING: "clock-exclamation",
+    NotificationVerb.BACKUP_FAILED: "archive-off",
 }

@@ -51,3 +51,7 @@ def _verify(operation) -> dict:
 @register("backups.take", label=gettext_lazy("Back up a space"))
 def take(operation) -> list[Step]:
     return [Step(gettext_lazy("Collect and store"), _store), Step(gettext_lazy("Verify"), _verify)]
+
+
+# The restore kind registers itself on import (autodiscover imports this module only).
+from apps.backups import restore as _restore  # noqa: E402, F401

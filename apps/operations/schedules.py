@@ -1,8 +1,6 @@
-"""The beat entry of the sweep, kept in django_celery_beat's tables by name.
+"""The beat entry of the sweep (created by migration 0002 through apps/core/schedules.py)."""
 
-Created by migration 0002; admins may edit the interval in the Django admin afterwards
-(an existing entry keeps its interval). Other schedules are never touched.
-"""
+from apps.core.schedules import ensure_interval
 
 SWEEP_TASK_NAME = "operations: resume work whose worker died, retry stuck spaces and apps"
 SWEEP_TASK = "workers.operations.sweep"
@@ -10,13 +8,5 @@ SWEEP_SECONDS = 60
 
 
 def ensure_sweep_schedule(interval_model=None, task_model=None) -> None:
-    if interval_model is None:
-        from django_celery_beat.models import IntervalSchedule as interval_model
-        from django_celery_beat.models import PeriodicTask as task_model
-    existing = task_model.objects.filter(name=SWEEP_TASK_NAME).first()
-    defaults = {"task": SWEEP_TASK, "enabled": True, "expire_seconds": SWEEP_SECONDS - 5}
-    if existing is None:
-        defaults["interval"], _ = interval_model.objects.get_or_create(
-            every=SWEEP_SECONDS, period="seconds"
-        )
-    task_model.objects.update_or_create(name=SWEEP_TASK_NAME, defaults=defaults)
+    ensure_interval(SWEEP_TASK_NAME, SWEEP_TASK, SWEEP_SECONDS, interval_model=interval_model,
+                    task_model=task_model)  # fmt: skip

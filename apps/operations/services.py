@@ -174,6 +174,7 @@ def run_operation(operation_id: int) -> str | None:
             out = step.run(operation)
             if out:
                 result.update(out)
+                operation.result = dict(result)  # later steps of this run read it too
             if not _mine(operation_id, owner).update(progress_done=index + 1, result=result):
                 return None
         _mine(operation_id, owner).update(

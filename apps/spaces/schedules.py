@@ -20,3 +20,17 @@ def ensure_reminder_schedule(interval_model=None, task_model=None) -> None:
             every=REMINDER_SECONDS, period="seconds"
         )
     task_model.objects.update_or_create(name=REMINDER_TASK_NAME, defaults=defaults)
+
+
+EXPIRY_TASK_NAME = "spaces: back up and destroy expired test spaces"
+EXPIRY_TASK = "workers.lifecycle.sweep_expired"
+
+
+def ensure_expiry_schedule(interval_model=None, task_model=None) -> None:
+    """The expiry sweep, every K2_EXPIRY_SWEEP_MINUTES (migration 0005)."""
+    from django.conf import settings
+
+    from apps.core.schedules import ensure_interval
+
+    ensure_interval(EXPIRY_TASK_NAME, EXPIRY_TASK, settings.K2_EXPIRY_SWEEP_MINUTES * 60,
+                    interval_model=interval_model, task_model=task_model)  # fmt: skip

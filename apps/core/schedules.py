@@ -1,0 +1,29 @@
+"""Beat entries that K2Cloud creates for itself, kept in django_celery_beat's tables by name.
+
+Each app's data migration calls `ensure_interval(...)` with its entry; admins may edit the
+interval in the Django admin afterwards (an existing entry keeps its interval) and other
+schedules are never touched. Migrations pass their historical models.
+"""
+
+from __future__ import annotations
+
+
+def ensure_interval(name: str, task: str, seconds: int, *, interval_model=None,
+                    task_model=None) -> None:  # fmt: skip
+    """Create (or re-enable) the entry `name` running `task` every `seconds`."""
+    if interval_model is None:
+        from django_celery_beat.models import IntervalSchedule as interval_model
+        from django_celery_beat.models import PeriodicTask as task_model
+    existing = task_model.objects.filter(name=name).first()
+    defaults = {"task": task, "enabled": True, "expire_seconds": max(seconds - 5, 1)}
+    if existing is None:
+        defaults["interval"], _ = interval_model.objects.get_or_create(
+            every=seconds, period="seconds"
+        )
+    task_model.objects.update_or_create(name=name, defaults=defaults)
+
+
+def remove(name: str, *, task_model=None) -> None:
+    if task_model is None:
+        from django_celery_beat.models import PeriodicTask as task_model
+    task_model.objects.filter(name=name).delete()

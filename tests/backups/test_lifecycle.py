@@ -1,0 +1,152 @@
+"""The end of a test space's life on k2sim: an expired space with an app and objects made by
+hand is backed up, verified and destroyed by the expiry sweep (exactly once, even when the
+sweep runs twice); a space whose backup fails stays, and its owners are told why; the
+backup is restored under a new name on another test cluster, where the app runs again and
+the hand-made objects are back with equal content (the Secret decrypted)."""
+
+from __future__ import annotations
+
+import base64
+import time
+from datetime import timedelta
+
+import pytest
+from celery import current_app
+from django.utils import timezone
+from kubernetes import client as k8s
+
+from apps.approvals.models import Notification
+from apps.audit.actors import Actor
+from apps.audit.models import AuditEvent
+from apps.backups.choices import BackupState
+from apps.backups.models import Backup
+from apps.backups.restore import do_restore_backup
+from apps.core import tasks
+from apps.operations.models import Operation
+from apps.spaces.lifecycle import do_sweep_expired
+from apps.spaces.models import Space, SpaceTransition
+from apps.workloads.models import App
+from tests.backups.test_take import PASSWORD, hand_made
+from tests.workloads.conftest import ready_pods, service_spec, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+BUDGET = 30.0
+
+
+@pytest.fixture(autouse=True)
+def file_store(settings, tmp_path):
+    settings.K2_BACKUP_STORE_URL = f"file://{tmp_path / 'store'}"
+    settings.K2_SPACES_DELETE_POLL_SECONDS = 0.2
+
+
+@pytest.fixture
+def drain(monkeypatch):
+    """drain(fn, *args): call `fn`, then run every task it (and the tasks) queued in this
+    process, as a worker would: delayed ones after a short nap, a transient failure (an
+    operation waiting for its space) again after the others."""
+    current_app.loader.import_default_modules()
+    queued: list = []
+    monkeypatch.setattr(tasks, "send", lambda name, a, k, o: queued.append((name, a, k, o)))
+
+    def call(fn, *args, follow=True, **kwargs):
+        result = fn(*args, **kwargs)
+        deadline = time.monotonic() + BUDGET
+        while queued and time.monotonic() < deadline:
+            name, a, k, options = queued.pop(0)
+            if options.get("countdown"):
+                if not follow:
+                    continue  # a rollout's follow-up looks: not this test's business
+                time.sleep(min(options["countdown"], 0.2))
+            try:
+                current_app.tasks[name].run(*a, **k)
+            except Exception as exc:  # TransientError: retried, as Celery would
+                if exc.__class__.__name__ != "TransientError":
+                    raise
+                queued.append((name, a, k, {"countdown": 0.2}))
+        return result
+
+    call.queued = queued
+    return call
+
+
+def _expired(space) -> Space:
+    Space.objects.filter(pk=space.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    return Space.objects.get(pk=space.pk)
+
+
+@pytest.fixture
+def made(space, dev, sim, drain):
+    """The space with a running K2 app and the hand-made objects."""
+    from apps.workloads.services import do_create_app
+
+    drain(do_create_app, space, name="web", spec=service_spec(), actor=Actor.for_user(dev),
+          follow=False)  # fmt: skip
+    wait_for(lambda: ready_pods(sim, "wl-test", space.namespace, "web"))
+    hand_made(sim, space.namespace)
+    return space
+
+
+def test_expired_space_is_backed_up_verified_destroyed_once_and_restored_elsewhere(
+    made, alice, sim, drain
+):
+    space = _expired(made)
+    counts = drain(do_sweep_expired)
+    assert counts["started"] == 1
+    assert drain(do_sweep_expired)["started"] == 0  # a second sweep finds nothing to do
+    [operation] = Operation.objects.filter(kind="spaces.expire", space=space)
+    assert operation.state == "succeeded", operation.error
+    [backup] = Backup.objects.filter(space=space)
+    assert (backup.trigger, backup.state) == ("expiry", BackupState.VERIFIED)
+    wait_for(lambda: Space.objects.get(pk=space.pk).state == "deleted", timeout=20)
+    moves = list(SpaceTransition.objects.filter(space=space).order_by("at", "pk")
+                 .values_list("to_state", flat=True))  # fmt: skip
+    assert moves[-4:] == ["expiring", "expired", "deleting", "deleted"], moves
+    assert AuditEvent.objects.filter(action="space.expire", outcome="succeeded").count() == 1
+
+    new = f"{space.slug[:50]}-back"
+    restore = drain(do_restore_backup, backup, actor=Actor.for_user(alice), slug=new,
+                    cluster="wl-test2")  # fmt: skip
+    restore.refresh_from_db()
+    assert restore.state == "succeeded", restore.error
+    report = restore.result
+    created = {entry["object"] for entry in report["created"]}
+    assert {"app web", "ConfigMap feature-flags", "Secret db", "CronJob nightly",
+            "PersistentVolumeClaim data", "member devon (developer)"} <= created, report  # fmt: skip
+    assert not report["failed"], report
+    skipped = {entry["object"]: entry["reason"] for entry in report["skipped"]}
+    assert "managed by K2Cloud" in skipped["Deployment web"]
+
+    restored = Space.objects.get(slug=new, state="active")
+    assert restored.primary_cluster.name == "wl-test2"
+    assert App.objects.filter(space=restored, name="web").exists()
+    wait_for(lambda: ready_pods(sim, "wl-test2", new, "web"))
+    api = sim["wl-test2"].api_client()
+    secret = k8s.CoreV1Api(api).read_namespaced_secret("db", new)
+    assert base64.b64decode(secret.data["password"]).decode() == PASSWORD
+    flags = k8s.CoreV1Api(api).read_namespaced_config_map("feature-flags", new)
+    assert flags.data == {"checkout": "on"}
+    assert k8s.BatchV1Api(api).read_namespaced_cron_job("nightly", new).spec.schedule == "0 3 * * *"
+
+    # Restoring again into the same name duplicates nothing: the name is taken.
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="taken"):
+        do_restore_backup(backup, actor=Actor.for_user(alice), slug=new, cluster="wl-test2")
+
+
+def test_a_space_whose_backup_fails_is_left_in_place_and_its_owners_are_told(
+    space, alice, sim, drain, settings
+):
+    space = _expired(space)
+    settings.K2_BACKUP_STORE_URL = "file:///proc/k2-no-such-store"  # the store is unusable
+    drain(do_sweep_expired)
+    [operation] = Operation.objects.filter(kind="spaces.expire", space=space)
+    assert operation.state == "failed" and operation.error
+    space.refresh_from_db()
+    assert space.state == "expiring"  # still there, namespace and all
+    assert k8s.CoreV1Api(sim["wl-test"].api_client()).read_namespace(space.slug)
+    assert Notification.objects.filter(user=alice, verb="backup-failed", space=space).exists()
+    assert AuditEvent.objects.filter(action="space.expire", outcome="failed").exists()
+    # Backoff: the next sweep waits before trying again.
+    assert drain(do_sweep_expired)["backing_off"] == 1
+    assert Operation.objects.filter(kind="spaces.expire", space=space).count() == 1
