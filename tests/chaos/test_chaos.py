@@ -1,11 +1,11 @@
 """Chaos: kill -9 a real worker (its pool process, or the main process with its pool) at a
-random point of space provisioning, app deploy, app delete, approval handling and a
-reconcile pass; restart it (and in half of the main-process rounds the whole embedded
+random point of space provisioning, app deploy, app delete, approval handling, a
+reconcile pass and the expiry of a test space (backup, verification, destruction); restart it (and in half of the main-process rounds the whole embedded
 Redis); then every space and app must reach a final, correct state within two minutes,
 every effect must have happened exactly once, and no lock may be left behind.
 
-Four kills (pool, pool, main, main + Redis restart); before each, the five scenarios are
-started at random offsets, so the kill lands at a random point of each: 20 rounds. Each
+Four kills (pool, pool, main, main + Redis restart); before each, the six scenarios are
+started at random offsets, so the kill lands at a random point of each: 24 rounds. Each
 round is printed and written to var/chaos-report.json with its recovery time (kill →
 correct). K2_CHAOS_SEED makes the kill points reproducible.
 """
@@ -243,6 +243,41 @@ def approval_handling(world):
     return trigger, check, 1.5
 
 
+def space_expiry(world):
+    """An expired test space: backed up (one verified backup), then destroyed, once."""
+    from django.utils import timezone
+
+    from apps.backups.models import Backup
+    from apps.spaces.lifecycle import do_sweep_expired
+    from apps.spaces.models import Space, SpaceTransition
+
+    slug = _slug("ce")
+    world.create_space(slug)
+    world.wait(lambda: ("ok", "") if Space.objects.get(slug=slug).state == "active"
+               else (PENDING, Space.objects.get(slug=slug).state), f"space {slug} active first")  # fmt: skip
+    Space.objects.filter(slug=slug).update(expires_at=timezone.now())
+
+    def trigger():
+        do_sweep_expired()
+
+    def check():
+        space = Space.objects.get(slug=slug)
+        if space.state != "deleted":
+            return (PENDING if space.state in ("active", "expiring", "expired", "deleting")
+                    else "wrong"), f"space {space.state}"  # fmt: skip
+        backups = Backup.objects.filter(space=space)
+        return _exactly_once({
+            "namespace gone": 1 - world.namespaces(slug),
+            "backup": backups.count(),
+            "verified backup": backups.filter(state="verified").count(),
+            "became expired": SpaceTransition.objects.filter(space=space, to_state="expired").count(),
+            "became deleting": SpaceTransition.objects.filter(space=space, to_state="deleting").count(),
+            "space.expire audit": _audit("space.expire", space_id=slug),
+        })  # fmt: skip
+
+    return trigger, check, 4.0
+
+
 def reconcile_pass(world):
     from apps.operations.models import Operation
     from apps.operations.services import do_start_operation
@@ -304,6 +339,7 @@ SCENARIOS = {
     "app_delete": app_delete,
     "approval": approval_handling,
     "reconcile_pass": reconcile_pass,
+    "space_expiry": space_expiry,
 }
 
 
@@ -405,7 +441,7 @@ def _event(world, how: str, rng: random.Random) -> list[dict]:
              if k not in ("trigger", "check", "lock")} for r in rounds]  # fmt: skip
 
 
-def test_twenty_chaos_rounds_recover_exactly_once(world, chaos_report):
+def test_every_chaos_round_recovers_exactly_once(world, chaos_report):
     rng = random.Random(SEED)
     results = []
     for how in KILLS:
@@ -413,7 +449,7 @@ def test_twenty_chaos_rounds_recover_exactly_once(world, chaos_report):
             result["seed"] = SEED
             results.append(result)
             chaos_report.append(result)
-    assert len(results) == 20
+    assert len(results) == len(KILLS) * len(SCENARIOS)
     failed = [r for r in results if not r["passed"]]
     assert not failed, f"seed {SEED}: " + "; ".join(
         f"{r['scenario']} ({r['kill']} after {r['kill_after']}s): {r['detail']}" for r in failed
