@@ -14,6 +14,7 @@ from apps.backups.models import Backup
 from apps.backups.services import do_prune_backups, take_backup
 from apps.backups.store import get_store
 from apps.operations.models import Operation
+from apps.operations.services import do_retry_operation
 from tests.conftest import api_as
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +96,24 @@ def test_the_prune_schedule_is_registered():
     from django_celery_beat.models import PeriodicTask
 
     assert PeriodicTask.objects.filter(task="workers.backups.prune", enabled=True).exists()
+
+
+def test_a_failed_backup_fails_its_operation_in_words_and_a_retry_takes_a_new_one(
+    space, alice, run, sim, settings
+):
+    settings.K2_CLUSTER_RETRY_ATTEMPTS = 1
+    sim["wl-test"].set_faults(refuse_connections=True)
+    try:
+        response = run(api_as(alice).post, url(space))
+    finally:
+        sim["wl-test"].clear_faults()
+    operation = Operation.objects.get(pk=response.json()["id"])
+    assert operation.state == "failed"
+    assert "Reading the space's objects from the cluster failed" in operation.error
+    [failed] = Backup.objects.filter(operation=operation)
+    assert failed.state == BackupState.FAILED
+    run(do_retry_operation, operation, actor=Actor.for_user(alice))
+    operation.refresh_from_db()
+    assert operation.state == "succeeded", operation.error
+    states = sorted(Backup.objects.filter(operation=operation).values_list("state", flat=True))
+    assert states == [BackupState.FAILED, BackupState.VERIFIED]
