@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("apps.accounts.api.urls")),
     path("audit/", include("apps.audit.api.urls")),
     path("approvals/", include("apps.approvals.api.urls")),
+    path("", include("apps.backups.api.urls")),  # before spaces/: spaces/<slug>/backups/
     path("spaces/", include("apps.spaces.api.urls")),
     path("apps/", include("apps.workloads.api.urls")),
     path("", include("apps.clusters.api.urls")),

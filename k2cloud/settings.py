@@ -268,6 +268,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StateEnum": "apps.approvals.choices.RequestState",
         "OperationStateEnum": "apps.operations.choices.OperationState",
+        "BackupStateEnum": "apps.backups.choices.BackupState",
+        "BackupTriggerEnum": "apps.backups.choices.BackupTrigger",
+        "TriggerEnum": "apps.reconciler.choices.Trigger",
     },
 }
 K2_TOKEN_DEFAULT_EXPIRY_DAYS = env.int("K2_TOKEN_DEFAULT_EXPIRY_DAYS", default=90)

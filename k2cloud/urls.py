@@ -37,6 +37,7 @@ urlpatterns = [
     path("analytics/", include("apps.analytics.urls")),
     path("audit/", include("apps.audit.urls")),
     path("operations/", include("apps.operations.urls")),
+    path("backups/", include("apps.backups.urls")),
 ]
 
 if settings.OIDC_ENABLED:

@@ -69,10 +69,10 @@ class Archive:
     objects: dict[str, list[dict]] = field(default_factory=dict)  # cluster -> manifests
 
     def counts(self) -> dict[str, dict[str, int]]:
-        return {c: _counts(objs) for c, objs in self.objects.items()}
+        return {c: counts_of(objs) for c, objs in self.objects.items()}
 
 
-def _counts(objects: list[dict]) -> dict[str, int]:
+def counts_of(objects: list[dict]) -> dict[str, int]:
     return dict(sorted(Counter(kind_label(o) for o in objects).items()))
 
 
@@ -126,7 +126,7 @@ def write(*, space_slug: str, namespace: str, records: dict, clusters: dict[str,
                 "namespace": namespace,
                 "clusters": sorted(clusters),
                 "created_at": created_at.isoformat(),
-                "counts": {c: _counts(objs) for c, objs in sorted(clusters.items())},
+                "counts": {c: counts_of(objs) for c, objs in sorted(clusters.items())},
                 "records": sorted(records),
             }
         ),  # fmt: skip

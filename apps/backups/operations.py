@@ -2,7 +2,8 @@
 
 1. Collect and store: a backup row of this operation that is stored already is kept
    (a resumed operation does not take a second backup); a failed one makes the step fail.
-2. Verify: re-read, checksum, parse and dry-run (apps/backups/verify.py).
+2. Verify: re-read, checksum, parse and dry-run (apps/backups/verify.py). Retried after a
+   failed verification, it takes a new backup (the failed one stays as it was).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from apps.audit.actors import Actor
 from apps.backups.choices import BackupState
 from apps.backups.models import Backup
-from apps.backups.services import store_backup, verify_backup
+from apps.backups.services import store_backup, take_backup, verify_backup
 from apps.operations.registry import Step, register
 
 
@@ -39,10 +40,16 @@ def _store(operation) -> dict:
 
 
 def _verify(operation) -> dict:
+    if operation.space is None:
+        raise BackupFailed(_("The space of this backup no longer exists."))
+    actor = _actor(operation)
     backup = Backup.objects.filter(operation=operation).order_by("-id").first()
-    if backup is None:
-        raise BackupFailed(_("This operation has no stored backup to verify."))
-    backup = verify_backup(backup, actor=_actor(operation))
+    if backup is None or backup.state == BackupState.FAILED:
+        # A retry after a failed verification: the old archive stays failed, take a new one.
+        backup = take_backup(operation.space, trigger=operation.params.get("trigger", "manual"),
+                             actor=actor, operation=operation)  # fmt: skip
+    else:
+        backup = verify_backup(backup, actor=actor)
     if backup.state != BackupState.VERIFIED:
         raise BackupFailed(backup.error or _("The backup could not be verified."))
     return {"backup": backup.pk, "verified": True, "size_bytes": backup.size_bytes}

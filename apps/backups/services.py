@@ -132,7 +132,7 @@ def store_backup(
         checksum = store.put(key, data)
     except StoreError as exc:
         return _fail(backup, "store", str(exc), actor=actor, action="backup.take")
-    counts = {name: archive._counts(objects) for name, objects in manifests.items()}
+    counts = {name: archive.counts_of(objects) for name, objects in manifests.items()}
     with transaction.atomic():
         Backup.objects.filter(pk=backup.pk).update(
             size_bytes=len(data), counts=counts, checksum=checksum, location=key,

@@ -28,8 +28,6 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlparse
 
-import boto3
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -160,6 +158,12 @@ class S3Store(Store):
         self.bucket, self.prefix = bucket, prefix.strip("/")
         self.endpoint_url = endpoint_url or None
         self.url = f"s3://{bucket}/{self.prefix}" if self.prefix else f"s3://{bucket}"
+        # boto3 (and botocore.config) are imported here, not at the top: they cost about half
+        # a second of start-up, which every web, worker, beat and watcher process would pay
+        # although only an s3:// store ever uses them.
+        import boto3
+        from botocore.config import Config as BotoConfig
+
         self.client = boto3.session.Session().client(
             "s3",
             endpoint_url=self.endpoint_url,

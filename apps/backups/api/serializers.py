@@ -1,0 +1,22 @@
+from rest_framework import serializers
+
+from apps.backups.models import Backup
+
+
+class BackupSerializer(serializers.ModelSerializer):
+    space = serializers.CharField(source="space_slug", read_only=True)
+    clusters = serializers.ListField(source="cluster_names", child=serializers.CharField(),
+                                     read_only=True)  # fmt: skip
+    counts = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()), read_only=True,
+        help_text="Objects per kind, per cluster.",
+    )  # fmt: skip
+    actor = serializers.CharField(source="actor_name", read_only=True)
+    operation = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Backup
+        fields = ["id", "space", "clusters", "trigger", "state", "size_bytes", "counts",
+                  "checksum", "location", "error", "actor", "operation", "created_at",
+                  "verified_at", "keep_until"]  # fmt: skip
+        read_only_fields = fields
