@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from apps.accounts.roles import Role
 from apps.analytics.models import UsageEvent
@@ -200,6 +201,7 @@ def test_list_and_api_show_days_left_and_renewals(client, team, test_cluster):
     assert page.count('data-testid="space-row-renew"') == 2
     body = api_as(team["owner"]).get("/api/v1/spaces/close/").json()
     assert body["days_left"] == 1 and body["renewals_allowed"] == 12  # 89.5 days to the cap
+    assert REGISTRY.get_sample_value("k2_spaces_expiring_soon") == 2
 
 
 @pytest.mark.django_db(transaction=True)
