@@ -18,6 +18,7 @@ from apps.approvals.models import Notification
 from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from apps.clusters.models import ClusterPolicy
+from apps.clusters.policy import clean_reminder_days
 from apps.core import tasks
 from apps.spaces import reminders
 from apps.spaces.models import Space, SpaceReminder
@@ -229,3 +230,10 @@ def test_two_racing_tasks_send_one_reminder(
     assert sum(r is not None for r in results) == 1
     assert SpaceReminder.objects.count() == 1
     assert Notification.objects.filter(space=space).count() == 1
+
+
+def test_the_portal_form_takes_windows_as_text():
+    assert clean_reminder_days("3, 7;1, 7") == [7, 3, 1]
+    assert clean_reminder_days("") is None  # the installation default
+    with pytest.raises(ValueError, match="x is not a whole number of days"):
+        clean_reminder_days("7, x")
