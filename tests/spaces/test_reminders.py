@@ -232,6 +232,20 @@ def test_two_racing_tasks_send_one_reminder(
     assert Notification.objects.filter(space=space).count() == 1
 
 
+@pytest.mark.django_db
+def test_the_reminders_have_an_hourly_beat_entry_and_a_worker_task():
+    from django_celery_beat.models import PeriodicTask
+
+    from k2cloud.celery import app
+
+    entry = PeriodicTask.objects.get(task="workers.spaces.send_expiry_reminders")
+    assert entry.enabled and entry.interval.every == 3600 and entry.interval.period == "seconds"
+    app.loader.import_default_modules()
+    assert {"workers.spaces.send_expiry_reminders", "workers.spaces.send_reminder_email"} <= set(
+        app.tasks
+    )
+
+
 def test_the_portal_form_takes_windows_as_text():
     assert clean_reminder_days("3, 7;1, 7") == [7, 3, 1]
     assert clean_reminder_days("") is None  # the installation default
