@@ -83,6 +83,10 @@ def test_each_window_goes_out_once_to_owners_and_admins_even_when_run_twice(
     assert sorted(n.user.username for n in notices) == ["alice", "bob"]
     assert {n.link for n in notices} == {"/spaces/soon/renew/"}
     assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.test", "bob@example.test"]
+    # A duplicate delivery of an email task sends nothing.
+    reminder = SpaceReminder.objects.get()
+    assert reminders.send_reminder_email(reminder.pk, team["owner"].pk) == 0
+    assert len(mail.outbox) == 2
     assert "Space soon expires in 3 days" in mail.outbox[0].subject
     assert "/spaces/soon/renew/" in mail.outbox[0].body
     event = AuditEvent.objects.get(action="space.reminder")
