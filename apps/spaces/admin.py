@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from apps.spaces.models import Membership, Space, SpaceCluster, SpaceTransition
+from apps.spaces.models import Membership, Space, SpaceCluster, SpaceReminder, SpaceTransition
 
 
 class MembershipInline(admin.TabularInline):
@@ -21,6 +21,14 @@ class SpaceClusterInline(admin.TabularInline):
     can_delete = False
 
 
+class SpaceReminderInline(admin.TabularInline):
+    model = SpaceReminder
+    fields = ["window_days", "expires_at", "sent_at", "recipients"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
 class SpaceTransitionInline(admin.TabularInline):
     model = SpaceTransition
     fields = ["at", "from_state", "to_state", "actor_name", "message"]
@@ -34,7 +42,7 @@ class SpaceAdmin(admin.ModelAdmin):
     list_display = ["slug", "environment", "state", "primary_cluster", "owner", "expires_at"]
     list_filter = ["environment", "state"]
     search_fields = ["slug", "display_name", "owner__username"]
-    inlines = [SpaceClusterInline, MembershipInline, SpaceTransitionInline]
+    inlines = [SpaceClusterInline, MembershipInline, SpaceTransitionInline, SpaceReminderInline]
 
     def has_add_permission(self, request):
         return False

@@ -7,6 +7,7 @@ class SpacesConfig(AppConfig):
     verbose_name = _("Spaces")
 
     def ready(self) -> None:
+        from apps.spaces import reminders  # noqa: F401  (registers the expiring-spaces gauge)
         from apps.spaces.approvals import register
 
         register()

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -41,6 +42,7 @@ TASK_NAME = "workers.spaces.reminders"
 EMAIL_TASK = "workers.spaces.send_reminder_email"
 REMINDABLE_STATES = (SpaceState.ACTIVE, SpaceState.EXPIRING)
 GAUGE_DAYS = 7
+MAIL_DEDUPE_SECONDS = 8 * 24 * 3600  # longer than the widest default window
 
 
 def _expiring_soon_count() -> int:
@@ -208,5 +210,13 @@ def send_reminder_email(reminder_id: int, user_id: int) -> int:
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if reminder is None or user is None or not user.email:
         return 0
+    # A duplicate delivery of the task (acks_late, a worker lost after sending) finds the
+    # key and sends nothing; a failed send frees it for the retry.
+    key = f"spaces:reminder-mail:{reminder.pk}:{user.pk}"
+    if not cache.add(key, "1", MAIL_DEDUPE_SECONDS):
+        return 0
     subject, body = render_reminder_email(reminder, user)
-    return send_emails(subject, body, [user.email])
+    sent = send_emails(subject, body, [user.email])
+    if not sent:
+        cache.delete(key)
+    return sent

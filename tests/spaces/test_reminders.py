@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from apps.accounts.roles import Role
 from apps.analytics.models import UsageEvent
@@ -17,6 +18,7 @@ from apps.approvals.models import Notification
 from apps.audit.actors import Actor
 from apps.audit.models import AuditEvent
 from apps.clusters.models import ClusterPolicy
+from apps.clusters.policy import clean_reminder_days
 from apps.core import tasks
 from apps.spaces import reminders
 from apps.spaces.models import Space, SpaceReminder
@@ -81,6 +83,10 @@ def test_each_window_goes_out_once_to_owners_and_admins_even_when_run_twice(
     assert sorted(n.user.username for n in notices) == ["alice", "bob"]
     assert {n.link for n in notices} == {"/spaces/soon/renew/"}
     assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.test", "bob@example.test"]
+    # A duplicate delivery of an email task sends nothing.
+    reminder = SpaceReminder.objects.get()
+    assert reminders.send_reminder_email(reminder.pk, team["owner"].pk) == 0
+    assert len(mail.outbox) == 2
     assert "Space soon expires in 3 days" in mail.outbox[0].subject
     assert "/spaces/soon/renew/" in mail.outbox[0].body
     event = AuditEvent.objects.get(action="space.reminder")
@@ -200,6 +206,7 @@ def test_list_and_api_show_days_left_and_renewals(client, team, test_cluster):
     assert page.count('data-testid="space-row-renew"') == 2
     body = api_as(team["owner"]).get("/api/v1/spaces/close/").json()
     assert body["days_left"] == 1 and body["renewals_allowed"] == 12  # 89.5 days to the cap
+    assert REGISTRY.get_sample_value("k2_spaces_expiring_soon") == 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -227,3 +234,24 @@ def test_two_racing_tasks_send_one_reminder(
     assert sum(r is not None for r in results) == 1
     assert SpaceReminder.objects.count() == 1
     assert Notification.objects.filter(space=space).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_reminders_have_an_hourly_beat_entry_and_a_worker_task():
+    from django_celery_beat.models import PeriodicTask
+
+    from k2cloud.celery import app
+
+    entry = PeriodicTask.objects.get(task="workers.spaces.send_expiry_reminders")
+    assert entry.enabled and entry.interval.every == 3600 and entry.interval.period == "seconds"
+    app.loader.import_default_modules()
+    assert {"workers.spaces.send_expiry_reminders", "workers.spaces.send_reminder_email"} <= set(
+        app.tasks
+    )
+
+
+def test_the_portal_form_takes_windows_as_text():
+    assert clean_reminder_days("3, 7;1, 7") == [7, 3, 1]
+    assert clean_reminder_days("") is None  # the installation default
+    with pytest.raises(ValueError, match="x is not a whole number of days"):
+        clean_reminder_days("7, x")
