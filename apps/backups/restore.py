@@ -60,6 +60,17 @@ def _actor(operation) -> Actor:
 
 
 # --- the service ----------------------------------------------------------------------------
+def suggested_slug(backup: Backup) -> str:
+    """The old name when no live space holds it, else the first free `<old>-restored[-n]`."""
+    base = backup.space_slug
+    candidates = (
+        [base] + [f"{base[:50]}-restored"] + [f"{base[:47]}-restored-{n}" for n in range(2, 10)]
+    )
+    taken = set(Space.objects.filter(slug__in=candidates, state__in=LIVE_STATES)
+                .values_list("slug", flat=True))  # fmt: skip
+    return next((c for c in candidates if c not in taken), base)
+
+
 def do_restore_backup(backup: Backup, *, actor: Actor, slug: str = "",
                       cluster: str = "") -> Operation:  # fmt: skip
     """Start restoring `backup` into space `slug` (default: its old name) on `cluster`

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from apps.backups.models import Backup
+from apps.core.api.serializers import InputSerializer
 
 
 class BackupSerializer(serializers.ModelSerializer):
@@ -20,3 +21,14 @@ class BackupSerializer(serializers.ModelSerializer):
                   "checksum", "location", "error", "actor", "operation", "created_at",
                   "verified_at", "keep_until"]  # fmt: skip
         read_only_fields = fields
+
+
+class RestoreInputSerializer(InputSerializer):
+    slug = serializers.SlugField(
+        required=False, allow_blank=True, max_length=63,
+        help_text="The new space's name (default: the old name, which must be free).",
+    )  # fmt: skip
+    cluster = serializers.CharField(
+        required=False, allow_blank=True, max_length=63,
+        help_text="The cluster to restore onto (default: the old primary cluster).",
+    )  # fmt: skip
