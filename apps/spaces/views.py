@@ -18,7 +18,7 @@ from apps.audit.actors import Actor
 from apps.clusters.selectors import clusters_visible_to
 from apps.core.forms import add_service_errors, error_text
 from apps.spaces import selectors, services
-from apps.spaces.choices import RequestKind, SpaceRole
+from apps.spaces.choices import RequestKind, SpaceRole, SpaceState
 from apps.spaces.exceptions import SpaceConflict
 from apps.spaces.forms import (
     ASSIGNABLE_ROLES,
@@ -271,7 +271,8 @@ def renew(request, slug: str):
         context = {
             "space": space,
             "may_renew": allowed_actions(request.user, space)["renew"],
-            "renewable": space.expires_at is not None and space.state in ("active", "expiring"),
+            "renewable": space.expires_at is not None
+            and space.state in (SpaceState.ACTIVE, SpaceState.EXPIRING),
             "renewal": services.renewal_terms(space) if space.expires_at else None,
             "expiry": expiry_of(space),
         }
