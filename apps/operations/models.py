@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from apps.audit.choices import ActorType
 from apps.operations.choices import ACTIVE_STATES, FINAL_STATES, OperationState
 
+REPORT_SECTIONS = (("created", _("Created")), ("skipped", _("Skipped")), ("failed", _("Failed")))
+
 
 class Operation(models.Model):
     """A piece of background work people can watch, retry or cancel; a worker holds its lease."""
@@ -91,6 +93,19 @@ class Operation(models.Model):
 
         entry = registered_kinds().get(self.kind)
         return str(entry.label) if entry else self.kind
+
+    @property
+    def report(self) -> list[tuple[str, str, list]]:
+        """The created / skipped / failed entries a kind's steps put in the result (a
+        restore's report): (key, label, entries) for each list that is there."""
+        result = self.result or {}
+        return [(key, label, result[key]) for key, label in REPORT_SECTIONS
+                if isinstance(result.get(key), list)]  # fmt: skip
+
+    @property
+    def result_summary(self) -> dict:
+        """The result without its report lists (shown as they are)."""
+        return {k: v for k, v in (self.result or {}).items() if k not in dict(REPORT_SECTIONS)}
 
     @property
     def actor_display(self) -> str:

@@ -15,8 +15,8 @@ def can_view_operation(who, operation) -> bool:
     user = person_of(who)
     if user is None:
         return is_system(who)
-    if is_platform_admin(user):
-        return True
+    if is_platform_admin(user) or operation.actor_user_id == user.pk:
+        return True  # their own work (a restore before its space exists)
     if operation.space_id is None:
         return False
     from apps.spaces.permissions import can
@@ -34,7 +34,7 @@ def can_change_operation(actor, operation) -> bool:
     if is_platform_admin(user):
         return True
     if operation.space_id is None:
-        return False
+        return operation.actor_user_id == user.pk  # their own restore, before its space
     from apps.spaces.permissions import can
 
     return can(user, "retry", operation.space)

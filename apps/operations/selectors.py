@@ -1,13 +1,14 @@
 """Reads of operations, already restricted to what the user may see."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.accounts.roles import is_platform_admin
 from apps.operations.models import Operation
 
 
 def operations_visible_to(user) -> QuerySet[Operation]:
-    """Every operation for platform admins; their spaces' operations for other people."""
+    """Every operation for platform admins; their spaces' operations and the ones they
+    started themselves (a restore before its space exists) for other people."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Operation.objects.none()
     rows = Operation.objects.select_related("space", "cluster")
@@ -15,7 +16,7 @@ def operations_visible_to(user) -> QuerySet[Operation]:
         return rows.all()
     from apps.spaces.selectors import spaces_visible_to
 
-    return rows.filter(space__in=spaces_visible_to(user).values("pk"))
+    return rows.filter(Q(space__in=spaces_visible_to(user).values("pk")) | Q(actor_user_id=user.pk))
 
 
 def operation_list_for(user, *, state: str = "", kind: str = "", space: str = "", query: str = ""):
