@@ -117,3 +117,14 @@ def test_a_failed_backup_fails_its_operation_in_words_and_a_retry_takes_a_new_on
     assert operation.state == "succeeded", operation.error
     states = sorted(Backup.objects.filter(operation=operation).values_list("state", flat=True))
     assert states == [BackupState.FAILED, BackupState.VERIFIED]
+
+
+def test_the_portal_button_starts_a_backup_for_owners_only(space, alice, viewer, client):
+    client.force_login(viewer)
+    assert client.post(f"/backups/spaces/{space.slug}/take/").status_code == 403
+    assert not Operation.objects.filter(kind="backups.take").exists()
+    client.force_login(alice)
+    response = client.post(f"/backups/spaces/{space.slug}/take/")
+    assert response.status_code == 302 and response["Location"] == f"/spaces/{space.slug}/"
+    operation = Operation.objects.get(kind="backups.take", space=space)
+    assert operation.params == {"trigger": "manual"}

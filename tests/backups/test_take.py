@@ -20,6 +20,7 @@ from apps.backups.services import store_backup, take_backup, verify_backup
 from apps.backups.store import get_store
 from apps.core import tasks
 from apps.workloads import services as app_services
+from tests.backups.conftest import BUCKET
 from tests.workloads.conftest import ready_pods, service_spec, wait_for
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +122,16 @@ def test_backup_holds_the_space_cleaned_with_secrets_encrypted_and_is_verified(f
     assert {"backup.take", "backup.verify"} <= actions
 
 
-def test_a_damaged_blob_fails_verification_with_the_checksum(space):
+@pytest.mark.parametrize("backend", ["file", "s3"])
+def test_a_backup_verifies_on_either_store_and_a_damaged_blob_fails_with_the_checksum(
+    space, backend, request, settings
+):
+    if backend == "s3":
+        settings.K2_BACKUP_S3_ENDPOINT_URL = request.getfixturevalue("s3_server")
+        settings.K2_BACKUP_STORE_URL = f"s3://{BUCKET}/{uuid.uuid4().hex[:8]}"
+    good = take_backup(space, trigger="manual", actor=SYSTEM)
+    assert good.state == BackupState.VERIFIED, good.error
+    assert good.store_url == settings.K2_BACKUP_STORE_URL
     backup = store_backup(space, trigger="manual", actor=SYSTEM)
     assert backup.state == BackupState.RUNNING and backup.checksum
     get_store().put(backup.location, b"garbage")  # someone changed the stored archive
