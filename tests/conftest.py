@@ -31,6 +31,12 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def backup_store(settings, tmp_path_factory):
+    """Backups (a deletion takes one first) go to a throwaway folder, never to var/."""
+    settings.K2_BACKUP_STORE_URL = f"file://{tmp_path_factory.getbasetemp() / 'backups'}"
+
+
 def make_user(django_user_model, username: str, *roles: Role, **extra):
     from django.contrib.auth.models import Group
 

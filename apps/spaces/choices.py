@@ -66,6 +66,17 @@ DELETABLE_STATES = frozenset(
     }
 )
 
+# Namespaces exist: their objects are backed up (and the backup verified) before destruction.
+BACKED_UP_BEFORE_DELETE = frozenset({SpaceState.ACTIVE, SpaceState.EXPIRING, SpaceState.EXPIRED})
+# The operation kinds that end a space (apps/spaces/lifecycle.py) and the key they share, so
+# an expiry and a deletion of one space never run at the same time.
+EXPIRE_KIND = "spaces.expire"
+DELETE_KIND = "spaces.delete"
+
+
+def destroy_key(space_id: int) -> str:
+    return f"spaces.destroy:{space_id}"
+
 
 def can_transition(source: str, target: str) -> bool:
     return target in TRANSITIONS.get(source, frozenset())

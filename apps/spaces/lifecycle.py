@@ -4,6 +4,8 @@
                                         operation per expired test space, at most
                                         K2_EXPIRY_CONCURRENCY_PER_CLUSTER at a time per cluster
     expire_steps(operation)             the operation's steps (apps/spaces/operations.py)
+    delete_steps(operation)             "delete space" on a space whose namespaces exist
+                                        (kind `spaces.delete`): the same backup, then delete
 
 A space moves active → expiring (the operation started) → expired (its backup of this
 run is verified: "backed up") → deleting → deleted (the reconciler's targeted pass
@@ -48,19 +50,20 @@ from apps.operations.registry import Step
 from apps.operations.services import do_start_operation
 from apps.reconciler.hooks import reconcile_space_on_commit
 from apps.spaces import notices
-from apps.spaces.choices import SpaceState
+from apps.spaces.choices import (
+    BACKED_UP_BEFORE_DELETE,
+    DELETE_KIND,
+    EXPIRE_KIND,
+    SpaceState,
+    destroy_key,
+)
 from apps.spaces.models import Space
 from apps.spaces.services import _transition
 
 log = logging.getLogger(__name__)
 ACTOR = Actor.system("workers.lifecycle.expire")
-EXPIRE_KIND = "spaces.expire"
 SWEEP_TASK = "workers.lifecycle.sweep_expired"
 EXPIRABLE_STATES = (SpaceState.ACTIVE, SpaceState.EXPIRING)
-
-
-def _key(space_id: int) -> str:
-    return f"{EXPIRE_KIND}:{space_id}"
 
 
 def expired_spaces(now=None):
@@ -113,7 +116,9 @@ def do_sweep_expired(now=None) -> dict:
     waiting = _backing_off([s.pk for s in candidates], now)
     active = set(
         Operation.objects.filter(
-            kind=EXPIRE_KIND, state__in=ACTIVE_STATES, space_id__in=[s.pk for s in candidates]
+            kind__in=(EXPIRE_KIND, DELETE_KIND),
+            state__in=ACTIVE_STATES,
+            space_id__in=[s.pk for s in candidates],
         ).values_list("space_id", flat=True)  # fmt: skip
     )
     counts = {"started": 0, "running": len(active), "backing_off": len(waiting), "deferred": 0}
@@ -124,7 +129,7 @@ def do_sweep_expired(now=None) -> dict:
         if running.get(cluster_id, 0) >= limit:
             counts["deferred"] += 1
             continue
-        do_start_operation(EXPIRE_KIND, actor=ACTOR, space=space, key=_key(space.pk),
+        do_start_operation(EXPIRE_KIND, actor=ACTOR, space=space, key=destroy_key(space.pk),
                            params={"space_id": space.pk, "trigger": BackupTrigger.EXPIRY})  # fmt: skip
         running[cluster_id] = running.get(cluster_id, 0) + 1
         counts["started"] += 1
@@ -149,15 +154,32 @@ def _mark_expiring(operation) -> dict:
     return {}
 
 
+def _deleting(operation) -> bool:
+    return operation.kind == DELETE_KIND
+
+
+def _actor(operation) -> Actor:
+    """Who ends the space: the person who deleted it, or the expiry sweep."""
+    if not _deleting(operation):
+        return ACTOR
+    return Actor(operation.actor_type, operation.actor_user_id, operation.actor_name,
+                 operation.actor_detail)  # fmt: skip
+
+
+def _to_back_up(operation) -> frozenset:
+    return BACKED_UP_BEFORE_DELETE if _deleting(operation) else frozenset({SpaceState.EXPIRING})
+
+
 def _back_up(operation) -> dict:
     space = _space(operation)
-    if space is None or space.state != SpaceState.EXPIRING:
+    if space is None or space.state not in _to_back_up(operation):
         return {}
     backup = take_backup(space, trigger=operation.params.get("trigger", BackupTrigger.EXPIRY),
-                         actor=ACTOR, operation=operation)  # fmt: skip
+                         actor=_actor(operation), operation=operation)  # fmt: skip
     if backup.state != BackupState.VERIFIED:
         reason = backup.error or _("The backup could not be verified.")
-        _tell_failure(space, reason)
+        if not _deleting(operation):  # a person deleting it sees the operation fail
+            _tell_failure(space, reason)
         raise BackupFailed(reason)
     return {"backup_id": backup.pk}
 
@@ -169,19 +191,25 @@ def verified_backup_of(operation) -> Backup | None:
 def _destroy(operation) -> dict:
     with transaction.atomic():
         space = Space.objects.select_for_update().filter(pk=operation.params["space_id"]).first()
-        if space is None or space.state not in (SpaceState.EXPIRING, SpaceState.EXPIRED):
+        allowed = _to_back_up(operation) | {SpaceState.EXPIRED}
+        if space is None or space.state not in allowed:
             return {}  # renewed meanwhile, or destroyed by an earlier run of this step
         backup = verified_backup_of(operation)
         if backup is None:
             raise BackupFailed(_("No verified backup of this run: the space is left in place."))
-        if space.state == SpaceState.EXPIRING:
-            _transition(space, SpaceState.EXPIRED, actor=ACTOR,
-                        message=_("Backed up (backup #%(id)s, verified).") % {"id": backup.pk})  # fmt: skip
-        _transition(space, SpaceState.DELETING, actor=ACTOR,
-                    message=_("Expired: destroyed after backup #%(id)s.") % {"id": backup.pk})  # fmt: skip
-        record(ACTOR, "space.expire", space, space=space, cluster=space.primary_cluster,
-               reason=_("Destroyed after verified backup #%(id)s.") % {"id": backup.pk})  # fmt: skip
-        emit("space.expired", actor=ACTOR, space=space, backup=backup.pk)
+        actor = _actor(operation)
+        if _deleting(operation):
+            _transition(space, SpaceState.DELETING, actor=actor,
+                        message=_("Deleted after backup #%(id)s.") % {"id": backup.pk})  # fmt: skip
+        else:
+            if space.state == SpaceState.EXPIRING:
+                _transition(space, SpaceState.EXPIRED, actor=actor,
+                            message=_("Backed up (backup #%(id)s, verified).") % {"id": backup.pk})  # fmt: skip
+            _transition(space, SpaceState.DELETING, actor=actor,
+                        message=_("Expired: destroyed after backup #%(id)s.") % {"id": backup.pk})  # fmt: skip
+            record(actor, "space.expire", space, space=space, cluster=space.primary_cluster,
+                   reason=_("Destroyed after verified backup #%(id)s.") % {"id": backup.pk})  # fmt: skip
+            emit("space.expired", actor=actor, space=space, backup=backup.pk)
         reconcile_space_on_commit(space.pk)
     return {"destroyed": True}
 
@@ -199,6 +227,13 @@ def _tell_failure(space: Space, reason: str) -> None:
         notices.backup_failed(space, reason)
     except Exception:  # telling must not hide the failure itself
         log.exception("could not tell the owners of %s about the failed backup", space.slug)
+
+
+def delete_steps(operation) -> list[Step]:
+    return [
+        Step(gettext_lazy("Back up every object and verify the backup"), _back_up),
+        Step(gettext_lazy("Delete the space"), _destroy),
+    ]
 
 
 def expire_steps(operation) -> list[Step]:

@@ -11,7 +11,9 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from apps.accounts.roles import is_platform_admin
-from apps.spaces.choices import LIVE_STATES, SpaceState
+from apps.operations.choices import ACTIVE_STATES
+from apps.operations.models import Operation
+from apps.spaces.choices import LIVE_STATES, SpaceState, destroy_key
 from apps.spaces.models import Membership, Space, SpaceTransition
 from apps.spaces.permissions import VIEW
 
@@ -105,3 +107,8 @@ def quota_usage(space: Space) -> list[dict]:
             cache.set(key, usage, seconds)
         out.append({"cluster": placement.cluster.name, **usage})
     return out
+
+
+def ending_of(space: Space):
+    """The expiry or deletion operation under way for the space (backup first), if any."""
+    return Operation.objects.filter(key=destroy_key(space.pk), state__in=ACTIVE_STATES).first()

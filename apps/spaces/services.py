@@ -22,10 +22,13 @@ from apps.audit.actors import Actor
 from apps.audit.services import authorize, diff, record
 from apps.clusters.choices import PRODUCTION_ENVIRONMENTS, Environment
 from apps.clusters.models import Cluster
+from apps.operations.services import do_start_operation
 from apps.reconciler.hooks import reconcile_space_on_commit
 from apps.spaces import permissions as perms
 from apps.spaces.choices import (
+    BACKED_UP_BEFORE_DELETE,
     DELETABLE_STATES,
+    DELETE_KIND,
     EDITABLE_STATES,
     PROVISIONED_STATES,
     RENEWABLE_STATES,
@@ -34,6 +37,7 @@ from apps.spaces.choices import (
     SpaceRole,
     SpaceState,
     can_transition,
+    destroy_key,
 )
 from apps.spaces.exceptions import SpaceConflict
 from apps.spaces.lifetime import renewals_allowed
@@ -355,7 +359,10 @@ def _retry_stuck(space: Space, *, actor: Actor) -> Space:
 
 
 def do_delete_space(space: Space, *, actor: Actor) -> Space:
-    """Delete a space: its namespaces go, then the space is marked deleted (owners)."""
+    """Delete a space (owners): a space whose namespaces exist is backed up first, by an
+    operation (`selectors.ending_of(space)`) that deletes it once the backup is verified; one that
+    never got its namespaces (provisioning, failed) is deleted at once. Then the
+    namespaces go and the space is marked deleted."""
     _authorize(actor, "space.delete", "delete", space, _("Only the space's owners delete it."))
     if space.state == SpaceState.PENDING_APPROVAL:
         raise SpaceConflict(
@@ -364,6 +371,14 @@ def do_delete_space(space: Space, *, actor: Actor) -> Space:
         )
     _require_state(space, DELETABLE_STATES, _("delete it"))
     with transaction.atomic():
+        if space.state in BACKED_UP_BEFORE_DELETE:
+            # Its objects are backed up and the backup verified first (the same path as
+            # expiry, apps/spaces/lifecycle.py); the space is deleted only after that.
+            do_start_operation(
+                DELETE_KIND, actor=actor, space=space, key=destroy_key(space.pk),
+                params={"space_id": space.pk, "trigger": "before-delete"},
+            )  # fmt: skip
+            return space
         _transition(space, SpaceState.DELETING, actor=actor)
         reconcile_space_on_commit(space.pk)
     return space

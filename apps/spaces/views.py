@@ -303,10 +303,16 @@ def retry(request, slug: str):
 @login_required
 @require_POST
 def delete(request, slug: str):
-    return _act(
-        request, slug, lambda space: services.do_delete_space(space, actor=Actor.from_request(request)) and "",
-        _("The space is being deleted."),
-    )  # fmt: skip
+    def work(space):
+        space = services.do_delete_space(space, actor=Actor.from_request(request))
+        deletion = selectors.ending_of(space)
+        if deletion is not None:
+            return _("The space is backed up first, then deleted (operation #%(id)s).") % {
+                "id": deletion.pk
+            }
+        return ""
+
+    return _act(request, slug, work, _("The space is being deleted."))
 
 
 @login_required

@@ -150,3 +150,27 @@ def test_a_space_whose_backup_fails_is_left_in_place_and_its_owners_are_told(
     # Backoff: the next sweep waits before trying again.
     assert drain(do_sweep_expired)["backing_off"] == 1
     assert Operation.objects.filter(kind="spaces.expire", space=space).count() == 1
+
+
+def test_deleting_a_space_backs_it_up_first_and_a_failed_backup_keeps_it(
+    space, alice, drain, settings, tmp_path
+):
+    from apps.operations.services import do_retry_operation
+    from apps.spaces.selectors import ending_of
+    from apps.spaces.services import do_delete_space
+
+    good_store = settings.K2_BACKUP_STORE_URL
+    settings.K2_BACKUP_STORE_URL = "file:///proc/k2-no-such-store"
+    drain(do_delete_space, space, actor=Actor.for_user(alice))
+    [operation] = Operation.objects.filter(kind="spaces.delete", space=space)
+    assert operation.state == "failed" and "store" in operation.error.lower()
+    assert Space.objects.get(pk=space.pk).state == "active"  # nothing destroyed
+    settings.K2_BACKUP_STORE_URL = good_store
+    drain(do_retry_operation, operation, actor=Actor.for_user(alice))  # after the fix
+    operation.refresh_from_db()
+    assert operation.state == "succeeded", operation.error
+    assert (
+        Backup.objects.filter(space=space, trigger="before-delete", state="verified").count() == 1
+    )
+    wait_for(lambda: Space.objects.get(pk=space.pk).state == "deleted", timeout=20)
+    assert ending_of(space) is None

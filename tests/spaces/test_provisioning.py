@@ -100,11 +100,19 @@ def test_member_changes_update_the_role_bindings(alice, bob, dana, test_cluster,
 def test_deleting_a_space_deletes_its_namespace(alice, test_cluster, sim):
     import time
 
+    from apps.backups.models import Backup
+    from apps.operations.services import run_operation
+    from apps.spaces.selectors import ending_of
     from apps.spaces.services import do_delete_space
 
     space = make_space(alice, "short-lived", cluster=test_cluster)
     assert namespaces(sim["test"], "short-lived") == ["short-lived"]
     do_delete_space(space, actor=Actor.for_user(alice))
+    space.refresh_from_db()
+    assert space.state == SpaceState.ACTIVE  # backed up first, by an operation
+    assert run_operation(ending_of(space).pk) == "succeeded"
+    [backup] = Backup.objects.filter(space=space)
+    assert (backup.trigger, backup.state) == ("before-delete", "verified")
     deadline = time.monotonic() + 20
     while not do_finish_deletion(space.pk):
         assert time.monotonic() < deadline, "namespace still there"
@@ -219,8 +227,15 @@ def test_every_space_change_produces_a_targeted_pass_and_the_state_follows_it(
     assert [s.name for s in binding.subjects] == ["bob"]
 
     queued.clear()
+    from apps.operations.services import run_operation
+    from apps.spaces.selectors import ending_of
+
     with django_capture_on_commit_callbacks(execute=True):
         do_delete_space(space, actor=Actor.for_user(alice))
+    assert queued == [("workers.operations.run_operation", (ending_of(space).pk,), {})]
+    queued.clear()
+    with django_capture_on_commit_callbacks(execute=True):  # the backup, then the deletion
+        run_operation(ending_of(space).pk)
     assert queued == [("workers.reconcile.reconcile_space", (space.pk,), {})]
     import time
 
