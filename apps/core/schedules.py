@@ -27,3 +27,18 @@ def remove(name: str, *, task_model=None) -> None:
     if task_model is None:
         from django_celery_beat.models import PeriodicTask as task_model
     task_model.objects.filter(name=name).delete()
+
+
+def migration_operation(ensure, name: str):
+    """The RunPython of a data migration that creates the beat entry `name` with `ensure`
+    (an `ensure_*_schedule(interval_model, task_model)`) and removes it when unapplied."""
+    from django.db import migrations
+
+    def create(apps, schema_editor):
+        ensure(apps.get_model("django_celery_beat", "IntervalSchedule"),
+               apps.get_model("django_celery_beat", "PeriodicTask"))  # fmt: skip
+
+    def delete(apps, schema_editor):
+        remove(name, task_model=apps.get_model("django_celery_beat", "PeriodicTask"))
+
+    return migrations.RunPython(create, delete)

@@ -174,3 +174,14 @@ def test_deleting_a_space_backs_it_up_first_and_a_failed_backup_keeps_it(
     )
     wait_for(lambda: Space.objects.get(pk=space.pk).state == "deleted", timeout=20)
     assert ending_of(space) is None
+
+
+def test_the_expiry_sweep_has_an_hourly_beat_entry():
+    from django_celery_beat.models import PeriodicTask
+
+    from apps.spaces.schedules import EXPIRY_TASK, EXPIRY_TASK_NAME
+
+    entry = PeriodicTask.objects.get(name=EXPIRY_TASK_NAME)
+    assert (entry.task, entry.interval.every, entry.interval.period) == (EXPIRY_TASK, 3600,
+                                                                         "seconds")  # fmt: skip
+    assert entry.enabled

@@ -2,22 +2,8 @@
 
 from django.db import migrations
 
-
-def create_schedule(apps, schema_editor):
-    from apps.spaces.schedules import ensure_reminder_schedule
-
-    ensure_reminder_schedule(
-        apps.get_model("django_celery_beat", "IntervalSchedule"),
-        apps.get_model("django_celery_beat", "PeriodicTask"),
-    )
-
-
-def remove_schedule(apps, schema_editor):
-    from apps.spaces.schedules import REMINDER_TASK_NAME
-
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        name=REMINDER_TASK_NAME
-    ).delete()
+from apps.core.schedules import migration_operation
+from apps.spaces.schedules import REMINDER_TASK_NAME, ensure_reminder_schedule
 
 
 class Migration(migrations.Migration):
@@ -26,4 +12,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create_schedule, remove_schedule)]
+    operations = [migration_operation(ensure_reminder_schedule, REMINDER_TASK_NAME)]

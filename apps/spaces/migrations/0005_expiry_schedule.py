@@ -2,22 +2,8 @@
 
 from django.db import migrations
 
-
-def create_schedule(apps, schema_editor):
-    from apps.spaces.schedules import ensure_expiry_schedule
-
-    ensure_expiry_schedule(
-        apps.get_model("django_celery_beat", "IntervalSchedule"),
-        apps.get_model("django_celery_beat", "PeriodicTask"),
-    )
-
-
-def remove_schedule(apps, schema_editor):
-    from apps.spaces.schedules import EXPIRY_TASK_NAME
-
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        name=EXPIRY_TASK_NAME
-    ).delete()
+from apps.core.schedules import migration_operation
+from apps.spaces.schedules import EXPIRY_TASK_NAME, ensure_expiry_schedule
 
 
 class Migration(migrations.Migration):
@@ -26,4 +12,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create_schedule, remove_schedule)]
+    operations = [migration_operation(ensure_expiry_schedule, EXPIRY_TASK_NAME)]
