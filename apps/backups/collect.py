@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from apps.backups import cluster_reads
+from apps.backups import cluster_ops
 from apps.backups.manifest_rules import clean, select, uids_of
 
 
@@ -35,8 +35,8 @@ def collect_namespace(cluster, namespace: str) -> Collected:
     order. Raises GatewayError when discovery or any LIST fails (no partial backups)."""
     out = Collected(cluster=cluster.name, namespace=namespace)
     listed: list[dict] = []
-    for kind in cluster_reads.discover_kinds(cluster):
-        listed.extend(cluster_reads.list_namespaced(cluster, kind, namespace))
+    for kind in cluster_ops.discover_kinds(cluster):
+        listed.extend(cluster_ops.list_namespaced(cluster, kind, namespace))
     kept, dropped = select(listed)
     out.skipped.update(kind_label(obj) for obj in dropped)
     dropped_uids = uids_of(dropped)

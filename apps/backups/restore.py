@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from apps.audit.actors import Actor
 from apps.audit.services import authorize, record
-from apps.backups import cluster_reads as cluster_ops
+from apps.backups import cluster_ops
 from apps.backups.choices import BackupState
 from apps.backups.manifest_rules import group_of
 from apps.backups.models import Backup

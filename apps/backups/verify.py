@@ -26,7 +26,7 @@ import time
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from apps.backups import archive, cluster_reads
+from apps.backups import archive, cluster_ops
 from apps.backups.archive import Archive, ArchiveError
 from apps.backups.manifest_rules import group_of
 from apps.backups.metrics import VERIFY_SECONDS
@@ -54,7 +54,7 @@ def load(backup: Backup) -> Archive:
 def dry_run_cluster(cluster: Cluster, namespace: str, objects: list[dict]) -> list[str]:
     """The refusals (in words, one per object) of a dry-run apply of `objects`."""
     try:
-        served = {(k.group, k.kind): k for k in cluster_reads.discover_kinds(cluster)}
+        served = {(k.group, k.kind): k for k in cluster_ops.discover_kinds(cluster)}
     except GatewayError as exc:
         return [_("Cluster %(cluster)s could not be asked: %(error)s")
                 % {"cluster": cluster.name, "error": exc}]  # fmt: skip
@@ -68,7 +68,7 @@ def dry_run_cluster(cluster: Cluster, namespace: str, objects: list[dict]) -> li
                                "kind": obj["kind"], "what": what})  # fmt: skip
             continue
         try:
-            cluster_reads.dry_run_apply(cluster, kind, namespace, obj)
+            cluster_ops.dry_run_apply(cluster, kind, namespace, obj)
         except GatewayError as exc:
             refusals.append(_("Cluster %(cluster)s refused %(what)s: %(error)s")
                             % {"cluster": cluster.name, "what": what, "error": exc})  # fmt: skip

@@ -176,6 +176,7 @@ def test_deleting_a_space_backs_it_up_first_and_a_failed_backup_keeps_it(
     assert ending_of(space) is None
 
 
+@pytest.mark.django_db(transaction=False)  # the data migration's row (a flush removes it)
 def test_the_expiry_sweep_has_an_hourly_beat_entry():
     from django_celery_beat.models import PeriodicTask
 

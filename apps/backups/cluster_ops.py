@@ -1,5 +1,6 @@
-"""The cluster calls of backups, in one module of imperative operations: discovery, a LIST
-of any namespaced kind, and the server-side apply dry run verification asks for.
+"""The cluster calls of backups and restore, in one module of imperative operations:
+discovery, a LIST of any namespaced kind, the server-side apply dry run verification asks
+for, and the create of an object people made by hand (restore).
 
 None of this is desired state (the reconciler alone writes that, apps/reconciler/kinds.py):
 a backup reads every kind a cluster serves, including ones K2Cloud knows nothing about,
