@@ -4,15 +4,16 @@ Created by migration 0002; admins may edit the interval in the Django admin afte
 (an existing entry keeps its interval). Other schedules are never touched.
 """
 
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
 SWEEP_TASK_NAME = "operations: resume work whose worker died, retry stuck spaces and apps"
 SWEEP_TASK = "workers.operations.sweep"
 SWEEP_SECONDS = 60
 
 
 def ensure_sweep_schedule(interval_model=None, task_model=None) -> None:
-    if interval_model is None:
-        from django_celery_beat.models import IntervalSchedule as interval_model
-        from django_celery_beat.models import PeriodicTask as task_model
+    interval_model = interval_model or IntervalSchedule
+    task_model = task_model or PeriodicTask
     existing = task_model.objects.filter(name=SWEEP_TASK_NAME).first()
     defaults = {"task": SWEEP_TASK, "enabled": True, "expire_seconds": SWEEP_SECONDS - 5}
     if existing is None:

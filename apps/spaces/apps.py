@@ -7,6 +7,6 @@ class SpacesConfig(AppConfig):
     verbose_name = _("Spaces")
 
     def ready(self) -> None:
-        from apps.spaces.approvals import register
+        from apps.spaces.approvals import register  # imports models: only once they are loaded
 
         register()
