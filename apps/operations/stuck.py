@@ -21,9 +21,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework.exceptions import APIException
 
+from apps.approvals import services as approval_services
 from apps.approvals.choices import TERMINAL_STATES
 from apps.approvals.models import ApprovalRequest
-from apps.approvals.services import enqueue_handler
 from apps.audit.actors import Actor
 from apps.reconciler.follow import awaited
 from apps.reconciler.operations import close_abandoned_passes
@@ -106,7 +106,7 @@ def do_sweep_stuck(now=None, *, limit: int = 200) -> dict:
             log.exception("stuck sweep: app %s", app.pk)
     for pk in unhandled_requests(now).values_list("pk", flat=True)[:limit]:
         try:
-            enqueue_handler(pk)
+            approval_services.enqueue_handler(pk)
             counts["handlers"] += 1
         except Exception:
             log.exception("stuck sweep: approval request %s", pk)
