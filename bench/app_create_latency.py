@@ -3,6 +3,7 @@
     .venv/bin/python tools/test_stack.py -- .venv/bin/python bench/app_create_latency.py
     .venv/bin/python bench/app_create_latency.py            # SQLite in a temp folder + own Redis
     .venv/bin/python bench/app_create_latency.py --creates 10 --concurrency 2
+    .venv/bin/python bench/app_create_latency.py --interactive-worker   # as make run runs them
 
 It sets Django up itself (DATABASE_URL/REDIS_URL when given, else a throwaway SQLite file
 and an embedded Redis), migrates, starts one k2sim cluster in-process, registers it, makes
@@ -30,29 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def setup_django(tmp: Path):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "k2cloud.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdefghij")
-    os.environ.setdefault("K2_ENCRYPTION_KEYS", "ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=")
-    os.environ.setdefault("ALLOWED_HOSTS", "localhost")
-    os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-    redis_server = None
-    if not os.environ.get("REDIS_URL"):
-        from k2cloud.embedded_redis import EmbeddedRedis
-
-        redis_server = EmbeddedRedis(tmp / "redis").start()
-        os.environ["REDIS_URL"] = redis_server.url
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-    return redis_server
+from bench.support import setup_django  # noqa: E402  (after ROOT is on the path)
 
 
 def seed(handle):
@@ -60,22 +39,14 @@ def seed(handle):
     from django.contrib.auth import get_user_model
     from kubernetes import client as k8s
 
-    from apps.clusters.choices import Environment, Health
-    from apps.clusters.kubeconfig import Credentials
-    from apps.clusters.models import Cluster, ClusterPolicy
-    from apps.clusters.policy import BUILTIN_DEFAULTS, POLICY_FIELDS
+    from apps.clusters.choices import Environment
     from apps.spaces.choices import ClusterStatus, SpaceRole, SpaceState
     from apps.spaces.models import Membership, Space, SpaceCluster
     from apps.spaces.permissions import grant_role
+    from tests.helpers import register
 
     owner = get_user_model().objects.create_user("bench-owner", password=None)
-    cluster = Cluster(name="bench", environment=Environment.TEST, api_url=handle.url,
-                      health=Health.READY)  # fmt: skip
-    cluster.set_credentials(Credentials(server=handle.url, ca_data=handle.ca_path.read_text(),
-                                        token=handle.admin_token))  # fmt: skip
-    cluster.save()
-    defaults = BUILTIN_DEFAULTS[Environment.TEST]
-    ClusterPolicy.objects.create(cluster=cluster, **{f: defaults[f] for f in POLICY_FIELDS})
+    cluster = register(handle, environment=Environment.TEST, ready=True)
     space = Space.objects.create(
         slug="bench-space", environment=Environment.TEST, primary_cluster=cluster, owner=owner,
         quota_cpu="256", quota_memory="512Gi", quota_pods=1000, quota_storage="100Gi",
@@ -101,7 +72,8 @@ def spec() -> dict:
     }  # fmt: skip
 
 
-def start_worker(tmp: Path, concurrency: int) -> subprocess.Popen:
+def start_worker(tmp: Path, concurrency: int, queues: str, name: str) -> subprocess.Popen:
+    """A real `celery worker` consuming `queues` (in that order), answering pings."""
     from django.db import connection
 
     from k2cloud.celery import app
@@ -110,21 +82,31 @@ def start_worker(tmp: Path, concurrency: int) -> subprocess.Popen:
     db = connection.settings_dict
     if connection.vendor == "postgresql":
         env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    log = open(tmp / "worker.log", "w")  # noqa: SIM115 - closed with the process
+    log_path = tmp / f"worker-{name}.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "k2cloud", "worker",
          *(["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"-c{concurrency}"]),
-         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+         "-Q", queues, "-n", f"{name}@%h", "--loglevel=WARNING", "--without-heartbeat",
+         "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded machine starts a worker slowly
     while time.monotonic() < deadline:
-        if app.control.ping(timeout=0.5):
+        if any(f"{name}@" in node for reply in app.control.ping(timeout=0.5) for node in reply):
             return proc
         if proc.poll() is not None:
-            sys.exit(f"celery worker exited: {(tmp / 'worker.log').read_text()}")
+            sys.exit(f"celery worker exited: {log_path.read_text()}")
     proc.kill()
-    sys.exit("celery worker did not answer a ping within 60 s")
+    sys.exit("celery worker did not answer a ping within 180 s")
+
+
+def stop(worker: subprocess.Popen) -> None:
+    worker.terminate()
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
 
 
 def wait_deployment(apps_api, namespace: str, name: str, timeout: float = 60) -> float:
@@ -183,15 +165,24 @@ def main() -> None:
         "--concurrency",
         type=int,
         default=1,
-        help="worker processes (1: the solo pool, as the tests run it)",
+        help="processes of the worker that consumes every queue (1: the solo pool, as the "
+        "tests run it)",
+    )
+    parser.add_argument(
+        "--interactive-worker",
+        action="store_true",
+        help="also start a solo worker for the interactive queue alone (as make run and "
+        "deploy/kubernetes do)",
     )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="k2-bench-create-"))
     redis_server = setup_django(tmp)
     from kubernetes import client as k8s
 
+    from apps.audit.actors import Actor
     from apps.clusters import gateway
     from apps.workloads.services import do_create_app
+    from k2cloud import queues
     from k2sim.testing import running_clusters
 
     try:
@@ -199,13 +190,15 @@ def main() -> None:
     except ImportError:  # pragma: no cover - older trees
         ReconcilePass = None  # noqa: N806
 
-    worker = None
+    workers: list[subprocess.Popen] = []
     with running_clusters(("bench",), nodes=2, state_dir=tmp / "k2sim", pod_ready_delay=0.05,
                           install_calico=False, log_interval=5.0) as sim:  # fmt: skip
         handle = sim["bench"]
         owner, space = seed(handle)
         gateway.reset()
-        worker = start_worker(tmp, args.concurrency)
+        workers = [start_worker(tmp, args.concurrency, queues.WORKER_QUEUES, "general")]
+        if args.interactive_worker:
+            workers.append(start_worker(tmp, 1, queues.INTERACTIVE, "interactive"))
         try:
             apps_api = k8s.AppsV1Api(handle.api_client())
             passes_before = ReconcilePass.objects.count() if ReconcilePass else 0
@@ -213,7 +206,7 @@ def main() -> None:
             for i in range(args.warmup + args.creates):
                 name = f"app-{i:03d}"
                 started = time.monotonic()
-                do_create_app(space, name=name, spec=spec(), actor=owner)
+                do_create_app(space, name=name, spec=spec(), actor=Actor.for_user(owner))
                 done = wait_deployment(apps_api, space.namespace, name)
                 if i >= args.warmup:
                     latencies.append(done - started)
@@ -226,11 +219,8 @@ def main() -> None:
 
             statuses = Counter(App.objects.values_list("status", flat=True))
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            for worker in workers:
+                stop(worker)
     if redis_server is not None:
         redis_server.stop()
     ms = [x * 1000 for x in latencies]
@@ -238,8 +228,9 @@ def main() -> None:
     from django.db import connection
 
     print(f"app create -> Deployment exists, {len(ms)} creates after {args.warmup} warm-up, "
-          f"database {connection.vendor}, one Celery worker, "
-          f"{'solo pool' if args.concurrency == 1 else f'{args.concurrency} processes'}")  # fmt: skip
+          f"database {connection.vendor}, a Celery worker of every queue with "
+          f"{'the solo pool' if args.concurrency == 1 else f'{args.concurrency} processes'}"
+          f"{', and one of the interactive queue alone' if args.interactive_worker else ''}")  # fmt: skip
     print(f"{'measure':<44}{'value':>12}")
     print(f"{'p50 (ms)':<44}{statistics.median(ms):>12.0f}")
     print(f"{'p95 (ms)':<44}{pct(ms, 95):>12.0f}")

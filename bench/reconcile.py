@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import random
 import statistics
 import sys
@@ -33,31 +32,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.support import setup_django  # noqa: E402  (after ROOT is on the path)
+
 CLUSTERS = ("prod", "test", "ml", "private")
-
-
-def setup_django(tmp: Path):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "k2cloud.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdefghij")
-    os.environ.setdefault("K2_ENCRYPTION_KEYS", "ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=")
-    os.environ.setdefault("ALLOWED_HOSTS", "localhost")
-    os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-    redis_server = None
-    if not os.environ.get("REDIS_URL"):
-        from k2cloud.embedded_redis import EmbeddedRedis
-
-        redis_server = EmbeddedRedis(tmp / "redis").start()
-        os.environ["REDIS_URL"] = redis_server.url
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-    return redis_server
 
 
 def seed(sim, n_spaces: int, n_apps: int, n_pods: int):
@@ -66,28 +44,16 @@ def seed(sim, n_spaces: int, n_apps: int, n_pods: int):
 
     from django.contrib.auth import get_user_model
 
-    from apps.clusters.choices import Environment, Health
-    from apps.clusters.kubeconfig import Credentials
-    from apps.clusters.models import Cluster, ClusterPolicy
-    from apps.clusters.policy import BUILTIN_DEFAULTS, POLICY_FIELDS
+    from apps.clusters.choices import Environment
     from apps.spaces.choices import ClusterStatus, SpaceRole, SpaceState
     from apps.spaces.models import Membership, Space, SpaceCluster
     from apps.workloads.choices import ApplyStatus, AppStatus
     from apps.workloads.models import App, AppCluster, AppRevision
     from apps.workloads.rendering import digest, normalize_spec
+    from tests.helpers import register
 
     owner = get_user_model().objects.create_user("bench-owner", password=None)
-    clusters = []
-    for name in CLUSTERS:
-        handle = sim[name]
-        cluster = Cluster(name=name, environment=Environment.TEST, api_url=handle.url,
-                          health=Health.READY)  # fmt: skip
-        cluster.set_credentials(Credentials(server=handle.url, ca_data=handle.ca_path.read_text(),
-                                            token=handle.admin_token))  # fmt: skip
-        cluster.save()
-        defaults = BUILTIN_DEFAULTS[Environment.TEST]
-        ClusterPolicy.objects.create(cluster=cluster, **{f: defaults[f] for f in POLICY_FIELDS})
-        clusters.append(cluster)
+    clusters = [register(sim[name], environment=Environment.TEST, ready=True) for name in CLUSTERS]
     spaces = Space.objects.bulk_create([
         Space(slug=f"space-{i:04d}", environment=Environment.TEST,
               primary_cluster=clusters[i % len(clusters)], owner=owner, quota_cpu="64",

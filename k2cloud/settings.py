@@ -10,6 +10,9 @@ from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
+
+from k2cloud import queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("K2_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -172,7 +175,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # countdown/ETA, or a task still running (or waiting) is delivered a second time. See
 # docs/operations.md.
 K2_CELERY_VISIBILITY_TIMEOUT = env.int("K2_CELERY_VISIBILITY_TIMEOUT", default=3600)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": K2_CELERY_VISIBILITY_TIMEOUT}
+# Queues (k2cloud/queues.py): interactive, bulk, notify; a worker consuming several takes
+# them in the order given (`priority`, not round robin), so interactive work goes first.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": K2_CELERY_VISIBILITY_TIMEOUT,
+    "queue_order_strategy": "priority",
+}
+# One direct exchange and routing key per queue (a bare Queue(name) would bind all three to
+# the default exchange's key, and a message would land in every queue).
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in queues.ALL
+]
+CELERY_TASK_DEFAULT_EXCHANGE = queues.INTERACTIVE
+CELERY_TASK_DEFAULT_ROUTING_KEY = queues.INTERACTIVE
+CELERY_TASK_DEFAULT_QUEUE = queues.INTERACTIVE
+CELERY_TASK_ROUTES = queues.ROUTES
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -16,6 +16,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.accounts.roles import Role, ensure_role_groups
+from k2cloud.queues import WORKER_QUEUES
 from tests.contract.openapi import ContractAPIClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +113,8 @@ def celery_worker_process(transactional_db):
         env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "k2cloud", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+         "-Q", WORKER_QUEUES, "--loglevel=WARNING", "--without-heartbeat", "--without-gossip",
+         "--without-mingle"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     from k2cloud.celery import app

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.clusters.models import Cluster
-from apps.core.tasks import enqueue
+from apps.core.tasks import BULK, enqueue
 from apps.reconciler import services
 from apps.reconciler.choices import Trigger
 from apps.reconciler.locks import ClusterLock
@@ -54,11 +54,12 @@ def _wait_turn(task, result: dict | None) -> dict | None:
              ignore_result=True)  # fmt: skip
 def reconcile_app(self, app_id: int, trigger: str = "change", follow: int = 0) -> dict | None:
     """A targeted reconcile of one app on its clusters (quiet if the app is gone); looks
-    again a little later while its rollout or removal is under way."""
+    again a little later while its rollout or removal is under way (those follow-up looks
+    on the bulk queue: the next person's change goes first)."""
     result = _wait_turn(self, services.reconcile_app(app_id, trigger=trigger, follow=follow))
     if result and result["again_in"] is not None:
         enqueue("workers.reconcile.reconcile_app", app_id, trigger=trigger, follow=follow + 1,
-                countdown=result["again_in"])  # fmt: skip
+                countdown=result["again_in"], queue=BULK)  # fmt: skip
     return result
 
 
@@ -70,5 +71,5 @@ def reconcile_space(self, space_id: int, trigger: str = "change", follow: int = 
     result = _wait_turn(self, services.reconcile_space(space_id, trigger=trigger, follow=follow))
     if result and result["again_in"] is not None:
         enqueue("workers.reconcile.reconcile_space", space_id, trigger=trigger,
-                follow=follow + 1, countdown=result["again_in"])  # fmt: skip
+                follow=follow + 1, countdown=result["again_in"], queue=BULK)  # fmt: skip
     return result

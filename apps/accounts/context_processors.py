@@ -10,6 +10,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import Role, user_roles
+from apps.analytics.permissions import can_view_analytics
+from apps.approvals.selectors import badge_count_for
+from apps.audit.permissions import can_view_audit
+from apps.clusters.permissions import can_view_cluster_summary
+from apps.reconciler.permissions import can_view_reconciler
 
 
 def _signed_in(user) -> bool:
@@ -19,11 +24,6 @@ def _signed_in(user) -> bool:
 
 def _nav_items() -> list[tuple[str, str, str, Callable[[object], bool]]]:
     """(url name, label, icon, the helper the page checks)."""
-    from apps.analytics.permissions import can_view_analytics
-    from apps.audit.permissions import can_view_audit
-    from apps.clusters.permissions import can_view_cluster_summary
-    from apps.reconciler.permissions import can_view_reconciler
-
     return [
         ("spaces:list", _("Spaces"), "box", _signed_in),
         ("workloads:list", _("Apps"), "apps", _signed_in),
@@ -38,8 +38,6 @@ def _nav_items() -> list[tuple[str, str, str, Callable[[object], bool]]]:
 def _badges(user) -> dict[str, int]:
     """Counts shown beside navigation items: requests waiting for this user's decision and
     unread space notices (expiry reminders), both in the approvals inbox."""
-    from apps.approvals.selectors import badge_count_for
-
     return {"approvals": badge_count_for(user)}
 
 

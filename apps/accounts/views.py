@@ -1,5 +1,6 @@
 """Portal pages for signing in and managing one's own access tokens."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -22,8 +23,6 @@ class SignInView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
-        from django.conf import settings
-
         return super().get_context_data(oidc_enabled=settings.OIDC_ENABLED, **kwargs)
 
 

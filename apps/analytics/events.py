@@ -16,6 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.analytics.choices import EventKind, Source
+from apps.analytics.models import UsageEvent
+from apps.analytics.privacy import cached_excluded_user_ids
+from apps.analytics.services import initial_forward_state
+from apps.core.request_context import get_request_id
 
 
 @dataclass(frozen=True)
@@ -84,11 +88,6 @@ def build(name: str, *, actor, props: dict) -> dict:
 
 def emit(name: str, *, actor, **props):
     """Record a domain event in the caller's transaction; returns the row (None if excluded)."""
-    from apps.analytics.models import UsageEvent
-    from apps.analytics.privacy import cached_excluded_user_ids
-    from apps.analytics.services import initial_forward_state
-    from apps.core.request_context import get_request_id
-
     if name not in _REGISTRY:
         raise ValueError(f"unknown analytics event {name!r}: register_event() it first")
     event = build(name, actor=actor, props=dict(props))

@@ -5,6 +5,9 @@ import time
 from functools import lru_cache
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from apps.analytics.models import AnalyticsOptOut
 
 
 def truncate_ip(value: str | None) -> str | None:
@@ -38,10 +41,6 @@ def excluded_usernames() -> frozenset[str]:
 
 def excluded_user_ids() -> set[int]:
     """Every excluded person: the setting's usernames plus those with an opt-out flag."""
-    from django.contrib.auth import get_user_model
-
-    from apps.analytics.models import AnalyticsOptOut
-
     ids = set(AnalyticsOptOut.objects.values_list("user_id", flat=True))
     names = excluded_usernames()
     if names:

@@ -5,6 +5,7 @@ Admins may edit the intervals in the Django admin afterwards; a re-run keeps the
 """
 
 from django.conf import settings
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 SCHEDULES = {
     # name: (task, setting with the interval in seconds)
@@ -28,9 +29,8 @@ SCHEDULES = {
 
 
 def ensure_schedules(interval_model=None, task_model=None) -> None:
-    if interval_model is None:
-        from django_celery_beat.models import IntervalSchedule as interval_model
-        from django_celery_beat.models import PeriodicTask as task_model
+    interval_model = interval_model or IntervalSchedule
+    task_model = task_model or PeriodicTask
     for name, (task, setting) in SCHEDULES.items():
         seconds = getattr(settings, setting)  # declared in settings.py, no default here
         existing = task_model.objects.filter(name=name).first()

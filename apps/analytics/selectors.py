@@ -13,10 +13,15 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
+from apps.analytics import buffer
 from apps.analytics.choices import ForwardState
 from apps.analytics.events import label_of
 from apps.analytics.forms import Filters
 from apps.analytics.models import DailyEventCount, DailyUsage, ForwarderState, UsageEvent
+from apps.analytics.services import day_bounds, forwarding_enabled
+from apps.approvals.choices import RequestState
+from apps.approvals.models import ApprovalRequest, WorkflowDefinition
+from apps.clusters.models import Cluster
 
 TOP_FEATURES = 10
 TREND_FEATURES = 5
@@ -223,9 +228,6 @@ def approval_lead_times(f: Filters) -> dict:
 
     The environment filter does not apply: a request is not tied to one environment.
     """
-    from apps.approvals.choices import RequestState
-    from apps.approvals.models import ApprovalRequest, WorkflowDefinition
-
     start, end = _range_bounds(f)
     hours: dict[str, list[float]] = defaultdict(list)
     decided = ApprovalRequest.objects.filter(
@@ -263,8 +265,6 @@ def approval_lead_times(f: Filters) -> dict:
 
 
 def _range_bounds(f: Filters):
-    from apps.analytics.services import day_bounds
-
     return day_bounds(f.start)[0], day_bounds(f.end)[1]
 
 
@@ -310,8 +310,6 @@ def space_lifecycle(f: Filters) -> dict:
 
 def apps_per_cluster(f: Filters) -> dict:
     """Apps placed on each cluster today (a live snapshot: the date range does not apply)."""
-    from apps.clusters.models import Cluster
-
     clusters = Cluster.objects.all()
     if f.environment:
         clusters = clusters.filter(environment=f.environment)
@@ -352,9 +350,6 @@ def domain_events(f: Filters) -> dict:
 
 def forwarder_status() -> dict:
     """The forwarder's queue, dead letters and last outcome, for the dashboard."""
-    from apps.analytics import buffer
-    from apps.analytics.services import forwarding_enabled
-
     state = ForwarderState.objects.filter(pk=1).first()
     states = dict(
         UsageEvent.objects.filter(forward_state__in=[ForwardState.PENDING, ForwardState.DEAD])

@@ -37,6 +37,8 @@ from apps.analytics.privacy import (
     rollup_retention_days,
 )
 from apps.audit.actors import Actor
+from apps.audit.services import record
+from apps.spaces.models import Space
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,6 @@ def _parse_time(value) -> datetime:
 def _space_environments(slugs: set[str]) -> dict[str, str]:
     if not slugs:
         return {}
-    from apps.spaces.models import Space
 
     return dict(Space.objects.filter(slug__in=slugs).values_list("slug", "environment"))
 
@@ -354,8 +355,6 @@ def dead_letter_count() -> int:
 
 def do_requeue_dead_letters(*, actor: Actor) -> int:
     """Send dead letters again (after the endpoint was fixed); platform admins only."""
-    from apps.audit.services import record
-
     if not can_requeue_dead_letters(actor):
         raise PermissionDenied(_("Only platform admins may re-send dead letters."))
     with transaction.atomic():
@@ -384,8 +383,6 @@ def do_purge_expired(now: datetime | None = None) -> dict:
 
 def do_exclude_user(user, *, actor: Actor, reason: str = "") -> AnalyticsOptOut:
     """Stop recording a person and forget what was recorded (themself or a platform admin)."""
-    from apps.audit.services import record
-
     if not can_change_analytics_consent(actor, user):
         raise PermissionDenied(_("You may only exclude yourself from analytics."))
     with transaction.atomic():
@@ -401,8 +398,6 @@ def do_exclude_user(user, *, actor: Actor, reason: str = "") -> AnalyticsOptOut:
 
 def do_include_user(user, *, actor: Actor) -> None:
     """Record a previously excluded person again (themself or a platform admin)."""
-    from apps.audit.services import record
-
     if not can_change_analytics_consent(actor, user):
         raise PermissionDenied(_("You may only include yourself in analytics."))
     with transaction.atomic():

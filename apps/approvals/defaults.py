@@ -6,6 +6,11 @@ emptied, e.g. by transactional tests or the demo seed: `ensure_default_workflows
 
 from datetime import timedelta
 
+from django.contrib.auth.models import Group
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from apps.approvals.models import WorkflowDefinition, WorkflowStep
+
 DAY = timedelta(days=1)
 DEFAULT_WORKFLOWS = {
     "space.create.prod": (
@@ -37,11 +42,9 @@ BEAT_TASK = "workers.approvals.process_deadlines"
 
 def ensure_default_workflows(group_model=None, definition_model=None, step_model=None) -> None:
     """Create the default workflows that are missing (existing ones are left as edited)."""
-    if group_model is None:
-        from django.contrib.auth.models import Group as group_model
-
-        from apps.approvals.models import WorkflowDefinition as definition_model
-        from apps.approvals.models import WorkflowStep as step_model
+    group_model = group_model or Group
+    definition_model = definition_model or WorkflowDefinition
+    step_model = step_model or WorkflowStep
     for name in ("approver", "platform-admin"):
         group_model.objects.get_or_create(name=name)
     for kind, (name, description, steps) in DEFAULT_WORKFLOWS.items():
@@ -55,9 +58,8 @@ def ensure_default_workflows(group_model=None, definition_model=None, step_model
 
 def ensure_beat_schedule(interval_model=None, task_model=None) -> None:
     """The every-minute beat entry, updated in place by name (never deleted and recreated)."""
-    if interval_model is None:
-        from django_celery_beat.models import IntervalSchedule as interval_model
-        from django_celery_beat.models import PeriodicTask as task_model
+    interval_model = interval_model or IntervalSchedule
+    task_model = task_model or PeriodicTask
     every_minute, _ = interval_model.objects.get_or_create(every=1, period="minutes")
     task_model.objects.update_or_create(
         name=BEAT_NAME,

@@ -2,12 +2,11 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from apps.approvals.services import do_run_handler
 from apps.operations.registry import Step, register
 
 
 def _run(operation) -> dict:
-    from apps.approvals.services import do_run_handler
-
     # do_run_handler claims the request with a conditional UPDATE in the handler's own
     # transaction: a worker killed mid-handler leaves it unclaimed, a second run does nothing.
     return {"ran": do_run_handler(operation.params["request_id"])}

@@ -8,9 +8,9 @@ see all. A request a user may not see is a 404, whatever they try to do with it.
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from apps.accounts.roles import is_platform_admin
-from apps.approvals.choices import RequestState
+from apps.approvals.choices import Quorum, RequestState
 from apps.approvals.models import ApprovalRequest, Decision, Notification, WorkflowDefinition
-from apps.approvals.registry import registered_resolvers, user_is_approver
+from apps.approvals.registry import registered_resolvers, user_is_approver, users_for
 
 
 def _group_names(user) -> list[str]:
@@ -148,6 +148,17 @@ def definitions() -> QuerySet:
     return WorkflowDefinition.objects.prefetch_related("steps")
 
 
+def required_approvals(request: ApprovalRequest, index: int) -> int:
+    """Approvals step `index` needs: 1 (any), N (count), or every approver but the requester."""
+    step = request.steps[index]
+    if step["quorum"] == Quorum.COUNT:
+        return max(1, int(step["quorum_count"]))
+    if step["quorum"] == Quorum.ALL:
+        members = users_for(step["approvers"], request).exclude(pk=request.requester_id)
+        return max(1, members.count())
+    return 1
+
+
 def step_timeline(request: ApprovalRequest) -> list[dict]:
     """The request's steps with their status and decisions (uses prefetched decisions).
 
@@ -155,8 +166,6 @@ def step_timeline(request: ApprovalRequest) -> list[dict]:
     rejected (ended here by a rejection), stopped (ended here: cancelled or expired),
     skipped (not reached by an ended request).
     """
-    from apps.approvals.services import required_approvals
-
     decisions = list(request.decisions.all())
     rows = []
     for index, step in enumerate(request.steps):

@@ -33,10 +33,12 @@ from apps.approvals.permissions import (
     can_submit,
 )
 from apps.approvals.registry import UnknownKind, get_kind, users_for, validate_approvers
-from apps.approvals.selectors import is_current_approver
+from apps.approvals.selectors import is_current_approver, required_approvals
 from apps.audit.actors import Actor
 from apps.audit.choices import Outcome
 from apps.audit.services import authorize, record, record_denied
+from apps.operations.services import do_start_operation
+from apps.spaces.models import Space
 
 MAX_REASON = 2000
 MAX_COMMENT = 5000
@@ -57,17 +59,6 @@ def _describe_target(target) -> tuple[str, str, str]:
     return kind, ident, name
 
 
-def required_approvals(request: ApprovalRequest, index: int) -> int:
-    """Approvals step `index` needs: 1 (any), N (count), or every approver but the requester."""
-    step = request.steps[index]
-    if step["quorum"] == Quorum.COUNT:
-        return max(1, int(step["quorum_count"]))
-    if step["quorum"] == Quorum.ALL:
-        members = users_for(step["approvers"], request).exclude(pk=request.requester_id)
-        return max(1, members.count())
-    return 1
-
-
 def current_approvers(request: ApprovalRequest):
     """Users who may decide the current step, without the requester and those who decided."""
     User = get_user_model()
@@ -85,15 +76,11 @@ def current_approvers(request: ApprovalRequest):
 def enqueue_handler(request_id: int) -> None:
     """Hand a terminal request to its kind's handler, in an operation (called on commit):
     its worker holds a lease, and the sweeper resumes it if that worker dies."""
-    from apps.operations.services import do_start_operation
-
     request = ApprovalRequest.objects.filter(pk=request_id).first()
     if request is None:
         return
     space = None
     if request.target_type == "spaces.space" and str(request.target_id).isdigit():
-        from apps.spaces.models import Space
-
         space = Space.objects.filter(pk=request.target_id).first()
     do_start_operation(
         "approvals.run_handler", actor=Actor.system(f"{SYSTEM}.run_request_handler"),

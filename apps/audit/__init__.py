@@ -3,6 +3,8 @@
 from apps.audit import audited, authorize, record, Actor
 """
 
+from importlib import import_module
+
 _EXPORTS = {
     "record": "apps.audit.services",
     "record_denied": "apps.audit.services",
@@ -19,7 +21,5 @@ _EXPORTS = {
 def __getattr__(name):
     """Lazy exports: importing models at app-loading time would fail."""
     if name in _EXPORTS:
-        from importlib import import_module
-
         return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(name)

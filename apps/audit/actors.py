@@ -19,6 +19,10 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
+from rest_framework.request import Request
+
+from apps.accounts.models import PersonalAccessToken
 from apps.audit.choices import ActorType, Channel
 
 if TYPE_CHECKING:
@@ -82,8 +86,6 @@ class Actor:
         scripts are told apart from the person's own clicks); an API call with the
         session is the `api` channel; anything else (pages, consumers) the `portal`.
         """
-        from apps.accounts.models import PersonalAccessToken
-
         token = getattr(request, "k2_token", None) or getattr(request, "auth", None)
         if isinstance(token, PersonalAccessToken):
             return cls.for_token(token)
@@ -99,8 +101,6 @@ class Actor:
         if self.user_id is None:
             return None
         if self.user is None:
-            from django.contrib.auth import get_user_model
-
             found = get_user_model().objects.filter(pk=self.user_id).first()
             object.__setattr__(self, "user", found)
         return self.user
@@ -115,8 +115,6 @@ class Actor:
 
 
 def _is_api_request(request: Any) -> bool:
-    from rest_framework.request import Request
-
     return isinstance(request, Request)
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from apps.audit.actors import Actor
 from apps.audit.hashing import hashed_fields
@@ -39,14 +38,6 @@ def event_to_line(event: AuditEvent) -> dict:
         created_at=event.created_at.isoformat(),
     )  # fmt: skip
     return line
-
-
-def event_from_line(line: dict) -> AuditEvent:
-    """An unsaved event rebuilt from an archive line (to recompute its hash)."""
-    version = line.get("hash_version", 1)  # archives written before version 2 lack it
-    fields = {name: line[name] for name in hashed_fields(version)}
-    fields["created_at"] = parse_datetime(line["created_at"])
-    return AuditEvent(id=line["id"], hash=line["hash"], hash_version=version, **fields)
 
 
 @contextmanager

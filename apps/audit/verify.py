@@ -2,12 +2,14 @@
 
 import gzip
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from apps.audit.hashing import GENESIS_HASH, event_hash
+from apps.audit.hashing import GENESIS_HASH, event_hash, hashed_fields
 from apps.audit.models import AuditArchive, AuditEvent
 
 
@@ -42,6 +44,15 @@ class Report:
         return self.broken is None
 
 
+def event_from_line(line: dict) -> AuditEvent:
+    """An unsaved event rebuilt from an archive line (written by apps/audit/retention.py),
+    to recompute its hash."""
+    version = line.get("hash_version", 1)  # archives written before version 2 lack it
+    fields = {name: line[name] for name in hashed_fields(version)}
+    fields["created_at"] = parse_datetime(line["created_at"])
+    return AuditEvent(id=line["id"], hash=line["hash"], hash_version=version, **fields)
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -70,10 +81,6 @@ def _check_archives(check_files: bool) -> tuple[str, int, Break | None]:
 
 
 def _archive_lines_broken(path: Path, archive: AuditArchive) -> bool:
-    import json
-
-    from apps.audit.retention import event_from_line
-
     expected = archive.first_prev_hash
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:

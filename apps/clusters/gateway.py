@@ -23,6 +23,7 @@ part is the cluster's health in the database, which the probe task writes.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -129,8 +130,6 @@ class GatewayError(Exception):
 
 
 def _api_message(exc: ApiException) -> str:
-    import json
-
     try:
         return str(json.loads(exc.body or "{}").get("message") or exc.reason or "")
     except (ValueError, AttributeError):

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from apps.clusters.choices import ClusterState, Environment, Health
+from apps.clusters.kubeconfig import Credentials
 from apps.core import crypto
 
 
@@ -85,8 +86,6 @@ class Cluster(models.Model):
         self.credentials_encrypted = crypto.encrypt(credentials.to_json())
 
     def get_credentials(self):
-        from apps.clusters.kubeconfig import Credentials
-
         return Credentials.from_json(crypto.decrypt(self.credentials_encrypted))
 
 

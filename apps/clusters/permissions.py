@@ -16,6 +16,7 @@ Each helper takes an Actor (services) or a user (views, templates, the navigatio
 from apps.accounts.roles import is_platform_admin, user_roles
 from apps.audit.actors import is_system, person_of
 from apps.clusters.choices import PRODUCTION_ENVIRONMENTS
+from apps.clusters.policy import BUILTIN_DEFAULTS
 
 
 def can_manage_clusters(who) -> bool:
@@ -40,8 +41,6 @@ def cluster_allows_terminal(cluster) -> bool:
         return False
     policy = getattr(cluster, "policy", None)  # None when the cluster has no policy row
     if policy is None:
-        from apps.clusters.policy import BUILTIN_DEFAULTS
-
         return bool(BUILTIN_DEFAULTS.get(cluster.environment, {}).get("terminal_allowed"))
     return policy.terminal_allowed
 

@@ -5,6 +5,7 @@ interval in the Django admin afterwards. Other schedules are never touched.
 """
 
 from django.conf import settings
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 PROBE_TASK_NAME = "clusters: probe every enabled cluster"
 PROBE_TASK = "workers.clusters.probe_all_clusters"
@@ -12,9 +13,8 @@ PROBE_TASK = "workers.clusters.probe_all_clusters"
 
 def ensure_probe_schedule(interval_model=None, task_model=None, *, reset_interval=False) -> None:
     """Create (or repoint) the periodic probe task; keep an admin-edited interval."""
-    if interval_model is None:
-        from django_celery_beat.models import IntervalSchedule as interval_model
-        from django_celery_beat.models import PeriodicTask as task_model
+    interval_model = interval_model or IntervalSchedule
+    task_model = task_model or PeriodicTask
     seconds = settings.K2_CLUSTER_PROBE_INTERVAL
     interval, _created = interval_model.objects.get_or_create(every=seconds, period="seconds")
     existing = task_model.objects.filter(name=PROBE_TASK_NAME).first()

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from apps.core.api.errors import json_error
+from apps.core.api.parsers import too_large_message
 
 
 def wants_json(request) -> bool:
@@ -55,6 +56,4 @@ def server_error(request):
 
 
 def request_too_large(request):
-    from apps.core.api.parsers import too_large_message
-
     return _error(request, 413, "too_large", _("Request too large"), too_large_message())

@@ -4,6 +4,7 @@ import re
 
 from django.conf import settings
 
+from apps.core.errors import request_too_large
 from apps.core.request_context import (
     ClientInfo,
     new_request_id,
@@ -55,8 +56,6 @@ class BodyLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            from apps.core.errors import request_too_large
-
             return request_too_large(request)
         return self.get_response(request)
 

@@ -9,6 +9,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django_prometheus.exports import ExportToDjangoView
 
 
 def _redis_ok() -> str | None:
@@ -56,8 +57,6 @@ def metrics(request):
     Metrics name clusters, spaces and traffic: an installation without K2_METRICS_TOKEN
     serves them to nobody (fail closed).
     """
-    from django_prometheus.exports import ExportToDjangoView
-
     expected = settings.K2_METRICS_TOKEN
     if not expected or not hmac.compare_digest(_bearer(request).encode(), expected.encode()):
         message = (

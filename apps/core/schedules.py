@@ -7,13 +7,15 @@ schedules are never touched. Migrations pass their historical models.
 
 from __future__ import annotations
 
+from django.db import migrations
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
 
 def ensure_interval(name: str, task: str, seconds: int, *, interval_model=None,
                     task_model=None) -> None:  # fmt: skip
     """Create (or re-enable) the entry `name` running `task` every `seconds`."""
-    if interval_model is None:
-        from django_celery_beat.models import IntervalSchedule as interval_model
-        from django_celery_beat.models import PeriodicTask as task_model
+    interval_model = interval_model or IntervalSchedule
+    task_model = task_model or PeriodicTask
     existing = task_model.objects.filter(name=name).first()
     defaults = {"task": task, "enabled": True, "expire_seconds": max(seconds - 5, 1)}
     if existing is None:
@@ -24,15 +26,13 @@ def ensure_interval(name: str, task: str, seconds: int, *, interval_model=None,
 
 
 def remove(name: str, *, task_model=None) -> None:
-    if task_model is None:
-        from django_celery_beat.models import PeriodicTask as task_model
+    task_model = task_model or PeriodicTask
     task_model.objects.filter(name=name).delete()
 
 
 def migration_operation(ensure, name: str):
     """The RunPython of a data migration that creates the beat entry `name` with `ensure`
     (an `ensure_*_schedule(interval_model, task_model)`) and removes it when unapplied."""
-    from django.db import migrations
 
     def create(apps, schema_editor):
         ensure(apps.get_model("django_celery_beat", "IntervalSchedule"),

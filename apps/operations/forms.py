@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.operations.choices import OperationState
+from apps.operations.registry import registered_kinds
 
 
 class OperationFilterForm(forms.Form):
@@ -13,8 +14,6 @@ class OperationFilterForm(forms.Form):
     space = forms.SlugField(label=_("Space"), required=False)
 
     def __init__(self, *args, **kwargs):
-        from apps.operations.registry import registered_kinds
-
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", _("Any state")), *OperationState.choices]
         self.fields["kind"].choices = [("", _("Any kind"))] + sorted(

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.audit.choices import ActorType
 from apps.operations.choices import ACTIVE_STATES, FINAL_STATES, OperationState
+from apps.operations.registry import registered_kinds
 
 REPORT_SECTIONS = (("created", _("Created")), ("skipped", _("Skipped")), ("failed", _("Failed")))
 
@@ -89,8 +90,6 @@ class Operation(models.Model):
 
     @property
     def kind_label(self) -> str:
-        from apps.operations.registry import registered_kinds
-
         entry = registered_kinds().get(self.kind)
         return str(entry.label) if entry else self.kind
 

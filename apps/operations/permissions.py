@@ -4,6 +4,7 @@ space itself). System actors (the sweeper) may do everything."""
 
 from apps.accounts.roles import is_platform_admin
 from apps.audit.actors import is_system, person_of
+from apps.spaces.permissions import can
 
 
 def can_view_operations(user) -> bool:
@@ -19,7 +20,6 @@ def can_view_operation(who, operation) -> bool:
         return True  # their own work (a restore before its space exists)
     if operation.space_id is None:
         return False
-    from apps.spaces.permissions import can
 
     return can(user, "view", operation.space)
 
@@ -35,6 +35,5 @@ def can_change_operation(actor, operation) -> bool:
         return True
     if operation.space_id is None:
         return operation.actor_user_id == user.pk  # their own restore, before its space
-    from apps.spaces.permissions import can
 
     return can(user, "retry", operation.space)

@@ -21,6 +21,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.utils.translation import gettext as _
 
 
@@ -73,8 +74,6 @@ def registered_kinds() -> dict[str, OperationKind]:
 
 def autodiscover() -> None:
     """Import `<app>.operations` of every installed K2Cloud app (they register on import)."""
-    from django.apps import apps
-
     for config in apps.get_app_configs():
         if config.name.startswith("apps.") and config.name != "apps.operations":
             try:

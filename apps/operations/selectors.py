@@ -4,6 +4,7 @@ from django.db.models import Q, QuerySet
 
 from apps.accounts.roles import is_platform_admin
 from apps.operations.models import Operation
+from apps.spaces.selectors import spaces_visible_to
 
 
 def operations_visible_to(user) -> QuerySet[Operation]:
@@ -14,7 +15,6 @@ def operations_visible_to(user) -> QuerySet[Operation]:
     rows = Operation.objects.select_related("space", "cluster")
     if is_platform_admin(user):
         return rows.all()
-    from apps.spaces.selectors import spaces_visible_to
 
     return rows.filter(Q(space__in=spaces_visible_to(user).values("pk")) | Q(actor_user_id=user.pk))
 

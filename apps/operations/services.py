@@ -24,13 +24,14 @@ from django.utils.translation import gettext as _
 from apps.audit.actors import Actor
 from apps.audit.choices import Outcome
 from apps.audit.services import authorize, record
-from apps.core.tasks import enqueue, enqueue_on_commit
+from apps.core.tasks import BULK, enqueue, enqueue_on_commit
 from apps.operations import liveness
 from apps.operations.choices import ACTIVE_STATES, FINAL_STATES, RETRYABLE_STATES, OperationState
 from apps.operations.exceptions import OperationConflict
 from apps.operations.models import Operation
 from apps.operations.permissions import can_change_operation
 from apps.operations.registry import get_kind
+from k2cloud.celery import TransientError
 
 log = logging.getLogger(__name__)
 SWEEPER = Actor.system("workers.operations.sweep")
@@ -43,8 +44,11 @@ def lease_seconds() -> float:
 RUN_TASK = "workers.operations.run_operation"
 
 
-def _enqueue_on_commit(operation_id: int) -> None:
-    enqueue_on_commit(RUN_TASK, operation_id, robust=True)
+def _enqueue_on_commit(operation_id: int, actor: Actor | None = None) -> None:
+    """The run task on commit: on `interactive` when a person started it, on `bulk` when the
+    platform did (500 expiries must not stand before someone's change)."""
+    queue = BULK if actor is not None and actor.is_system else None
+    enqueue_on_commit(RUN_TASK, operation_id, robust=True, queue=queue)
 
 
 def _scope(operation: Operation) -> dict:
@@ -89,7 +93,7 @@ def do_start_operation(
         except IntegrityError:
             return Operation.objects.get(key=key, state__in=ACTIVE_STATES)
         record(actor, "operation.start", operation, **_scope(operation))
-        _enqueue_on_commit(operation.pk)
+        _enqueue_on_commit(operation.pk, actor)
     return operation
 
 
@@ -155,8 +159,6 @@ def run_operation(operation_id: int) -> str | None:
     3. Finish: succeeded, or failed with the error in words (audited). A TransientError puts
        the operation back in the queue and is raised again, so the task retries it later.
     """
-    from k2cloud.celery import TransientError
-
     owner = _owner()
     operation = claim(operation_id, owner)
     if operation is None:
@@ -305,6 +307,7 @@ def do_sweep_operations(now=None, *, limit: int = 500) -> dict:
        persistence, a kill between commit and send): re-enqueued.
     3. Then the stuck spaces, apps and approval handlers (apps/operations/stuck.py).
     """
+    # cycle: operations.stuck -> approvals.services -> operations.services (do_start_operation)
     from apps.operations.stuck import do_sweep_stuck
 
     now = now or timezone.now()
@@ -341,7 +344,7 @@ def do_sweep_operations(now=None, *, limit: int = 500) -> dict:
 
 def _send(operation_id: int) -> None:
     try:
-        enqueue(RUN_TASK, operation_id)
+        enqueue(RUN_TASK, operation_id, queue=BULK)  # nobody is waiting on a resumed one
     except Exception:  # the broker is down: the next sweep tries again
         log.exception("could not enqueue operation %s", operation_id)
 

@@ -21,7 +21,18 @@ from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework.exceptions import APIException
 
+from apps.approvals import services as approval_services
+from apps.approvals.choices import TERMINAL_STATES
+from apps.approvals.models import ApprovalRequest
 from apps.audit.actors import Actor
+from apps.reconciler.follow import awaited
+from apps.reconciler.operations import close_abandoned_passes
+from apps.spaces.choices import SpaceState
+from apps.spaces.models import Space
+from apps.spaces.services import do_retry_space
+from apps.workloads.choices import ApplyStatus, AppStatus
+from apps.workloads.models import App
+from apps.workloads.services import WRITABLE_SPACE_STATES, do_retry_app
 
 log = logging.getLogger(__name__)
 SWEEPER = Actor.system("workers.operations.sweep")
@@ -33,9 +44,6 @@ def stuck_after() -> timedelta:
 
 def stuck_spaces(now=None):
     """Spaces provisioning or deleting whose state and row have not moved for the period."""
-    from apps.spaces.choices import SpaceState
-    from apps.spaces.models import Space
-
     cutoff = (now or timezone.now()) - stuck_after()
     return Space.objects.filter(
         Q(state_changed_at__lt=cutoff) | Q(state_changed_at__isnull=True),
@@ -48,11 +56,6 @@ def stuck_apps(now=None, *, limit: int = 200) -> list:
     newest generation was never applied, that are deleting, with a cluster whose apply is
     still pending, or deploying with no follow-up look to come (its worker died with the
     delayed look: apps/reconciler/follow.py). A rollout still being followed is not stuck."""
-    from apps.reconciler.follow import awaited
-    from apps.workloads.choices import ApplyStatus, AppStatus
-    from apps.workloads.models import App
-    from apps.workloads.services import WRITABLE_SPACE_STATES
-
     cutoff = (now or timezone.now()) - stuck_after()
     waiting = (
         Q(status=AppStatus.DELETING)
@@ -75,9 +78,6 @@ def stuck_apps(now=None, *, limit: int = 200) -> list:
 
 def unhandled_requests(now=None):
     """Decided approval requests whose handler never ran (and did not fail)."""
-    from apps.approvals.choices import TERMINAL_STATES
-    from apps.approvals.models import ApprovalRequest
-
     cutoff = (now or timezone.now()) - stuck_after()
     return ApprovalRequest.objects.filter(
         state__in=TERMINAL_STATES, handled_at__isnull=True, handler_error="",
@@ -87,11 +87,6 @@ def unhandled_requests(now=None):
 
 def do_sweep_stuck(now=None, *, limit: int = 200) -> dict:
     """Press retry on every stuck space, app and approval handler (see the module doc)."""
-    from apps.approvals.services import enqueue_handler
-    from apps.reconciler.operations import close_abandoned_passes
-    from apps.spaces.services import do_retry_space
-    from apps.workloads.services import do_retry_app
-
     counts = {"spaces": 0, "apps": 0, "handlers": 0, "passes": close_abandoned_passes(now)}
     for space in stuck_spaces(now)[:limit]:
         try:
@@ -111,7 +106,7 @@ def do_sweep_stuck(now=None, *, limit: int = 200) -> dict:
             log.exception("stuck sweep: app %s", app.pk)
     for pk in unhandled_requests(now).values_list("pk", flat=True)[:limit]:
         try:
-            enqueue_handler(pk)
+            approval_services.enqueue_handler(pk)
             counts["handlers"] += 1
         except Exception:
             log.exception("stuck sweep: approval request %s", pk)

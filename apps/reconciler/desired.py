@@ -9,6 +9,14 @@ from dataclasses import dataclass, field
 
 from apps.reconciler.kinds import Key, key_of
 from apps.reconciler.planner import Desired
+from apps.spaces import manifests as space_manifests
+from apps.spaces.choices import PROVISIONED_STATES, ClusterStatus, SpaceState
+from apps.spaces.models import Membership, SpaceCluster
+from apps.spaces.quota import policy_of
+from apps.workloads.choices import ApplyStatus, AppStatus
+from apps.workloads.models import App, AppCluster
+from apps.workloads.rendering import AppTarget, Release, render_app, split_replicas
+from apps.workloads.targets import policy_for
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +44,6 @@ class DesiredState:
 
 
 def _space_rows(cluster, namespace: str | None):
-    from apps.spaces.models import SpaceCluster
-
     rows = SpaceCluster.objects.filter(cluster=cluster).select_related("space__owner")
     if namespace is not None:
         rows = rows.filter(space__slug=namespace)
@@ -45,8 +51,6 @@ def _space_rows(cluster, namespace: str | None):
 
 
 def _members(space_ids) -> dict[int, list[tuple[str, str]]]:
-    from apps.spaces.models import Membership
-
     out: dict[int, list[tuple[str, str]]] = defaultdict(list)
     rows = Membership.objects.filter(space_id__in=space_ids).values_list(
         "space_id", "user__username", "role"
@@ -62,10 +66,6 @@ def app_targets_bulk(apps: list, cluster) -> dict[int, tuple[object, object]]:
     Mirrors apps.workloads.targets.app_targets (a test holds them equal), which costs a
     query per app.
     """
-    from apps.workloads.models import AppCluster
-    from apps.workloads.rendering import AppTarget, Release, split_replicas
-    from apps.workloads.targets import policy_for
-
     placements: dict[int, list] = defaultdict(list)
     rows = AppCluster.objects.filter(app__in=[a.pk for a in apps]).select_related("cluster")
     for row in rows.order_by("app_id", "-weight", "cluster__name"):
@@ -104,21 +104,13 @@ def desired_state(
     Scoped by `namespace` (one space), `app_name` (one app) and the `spaces` / `apps`
     switches. Raises on database errors: the caller must then neither apply nor prune.
     """
-    from apps.spaces import manifests as space_manifests
-    from apps.spaces.choices import ClusterStatus, SpaceState
-    from apps.spaces.provisioning import APPLY_STATES
-    from apps.spaces.quota import policy_of
-    from apps.workloads.choices import ApplyStatus, AppStatus
-    from apps.workloads.models import App
-    from apps.workloads.rendering import render_app
-
     state = DesiredState()
     rows = _space_rows(cluster, namespace)
     live = []
     for row in rows:
         space = row.space
         ns = space.namespace
-        if space.state in APPLY_STATES and row.status not in (
+        if space.state in PROVISIONED_STATES and row.status not in (
             ClusterStatus.DELETING,
             ClusterStatus.DELETED,
         ):

@@ -5,15 +5,15 @@ Created by migration 0002; admins may edit the interval in the Django admin afte
 """
 
 from django.conf import settings
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 PASS_TASK_NAME = "reconciler: full pass of every cluster"
 PASS_TASK = "workers.reconcile.reconcile_all"
 
 
 def ensure_pass_schedule(interval_model=None, task_model=None) -> None:
-    if interval_model is None:
-        from django_celery_beat.models import IntervalSchedule as interval_model
-        from django_celery_beat.models import PeriodicTask as task_model
+    interval_model = interval_model or IntervalSchedule
+    task_model = task_model or PeriodicTask
     seconds = settings.K2_RECONCILE_INTERVAL
     existing = task_model.objects.filter(name=PASS_TASK_NAME).first()
     defaults = {"task": PASS_TASK, "enabled": True, "expire_seconds": seconds}

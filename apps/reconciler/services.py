@@ -24,6 +24,7 @@ from apps.audit.services import authorize, record
 from apps.clusters import cluster_ops
 from apps.clusters.choices import Health
 from apps.clusters.gateway import GatewayError
+from apps.clusters.models import Cluster
 from apps.core.tasks import enqueue_on_commit
 from apps.reconciler import follow as follow_ups
 from apps.reconciler import metrics
@@ -34,6 +35,10 @@ from apps.reconciler.kinds import KINDS_OF_APP, WORKLOAD_OF_APP
 from apps.reconciler.locks import ClusterLock, owner_name
 from apps.reconciler.models import ReconcilePass
 from apps.reconciler.permissions import can_request_reconcile
+from apps.spaces.choices import SpaceState
+from apps.spaces.models import Space
+from apps.workloads.choices import AppStatus
+from apps.workloads.models import App, AppCluster
 
 log = logging.getLogger(__name__)
 ACTOR = Actor.system("workers.reconcile")
@@ -99,8 +104,6 @@ def run_pass(cluster_id: int, *, trigger: str = Trigger.SCHEDULE,
     3. Skip an unreachable cluster (marked on the row); else reconcile everything.
     4. Close the row with figures, errors and status.
     """
-    from apps.clusters.models import Cluster
-
     cluster = Cluster.objects.select_related("policy").filter(pk=cluster_id).first()
     if cluster is None or not cluster.enabled:
         return None
@@ -195,8 +198,6 @@ def run_target(cluster, target: Target, *, trigger: str = Trigger.CHANGE,
 
 
 def _app_clusters(app) -> list:
-    from apps.workloads.models import AppCluster
-
     placed = [p.cluster for p in AppCluster.objects.filter(app=app).select_related("cluster")]
     others = [sc.cluster for sc in app.space.placements.select_related("cluster")]
     seen, out = set(), []
@@ -225,9 +226,6 @@ def reconcile_app(app_id: int, *, trigger: str = Trigger.CHANGE, follow: int = 0
        the change is under way (a rollout not yet ready, objects still to delete) or None}
        (cluster names are DNS-1123 labels: never "again_in").
     """
-    from apps.workloads.choices import AppStatus
-    from apps.workloads.models import App
-
     app = App.objects.select_related("space").filter(pk=app_id).first()
     if app is None:
         return None
@@ -277,9 +275,6 @@ def reconcile_space(space_id: int, *, trigger: str = Trigger.CHANGE,
        after which the space fails with the reason in words). Returns {cluster name:
        figures, "again_in": seconds or None}, as reconcile_app.
     """
-    from apps.spaces.choices import SpaceState
-    from apps.spaces.models import Space
-
     space = Space.objects.filter(pk=space_id).first()
     if space is None:
         return None

@@ -33,6 +33,13 @@ from apps.audit.services import record
 from apps.reconciler.choices import Scope
 from apps.reconciler.kinds import APP_KINDS, APP_LABEL, SPACE_KINDS, Key
 from apps.reconciler.models import ObservedApp, ObservedSpace
+from apps.spaces.choices import ClusterStatus, SpaceState
+from apps.spaces.exceptions import SpaceConflict
+from apps.spaces.manifests import combined_hash
+from apps.spaces.models import Space, SpaceCluster
+from apps.spaces.services import _transition
+from apps.workloads.choices import AppKind, ApplyStatus, AppStatus
+from apps.workloads.models import App, AppCluster
 
 log = logging.getLogger(__name__)
 ACTOR = Actor.system("workers.reconcile")
@@ -184,12 +191,6 @@ def observe(cluster, target, state, observed: dict[Key, dict], listed: set[str],
     An owner is settled only when every kind it has was LISTed and none of its objects is
     backing off; rows are compared first and only changed ones written.
     """
-    from apps.spaces.choices import ClusterStatus
-    from apps.spaces.manifests import combined_hash
-    from apps.spaces.models import SpaceCluster
-    from apps.workloads.choices import ApplyStatus
-    from apps.workloads.models import AppCluster
-
     obs = Observation()
     keys: dict[tuple[str, int], list[Key]] = defaultdict(list)
     for key, desired in state.objects.items():
@@ -265,11 +266,6 @@ def observe(cluster, target, state, observed: dict[Key, dict], listed: set[str],
 
 def unreachable(cluster, target, message: str) -> Observation:
     """A targeted pass could not reach the cluster: the owner's placement there failed."""
-    from apps.spaces.choices import ClusterStatus
-    from apps.spaces.models import SpaceCluster
-    from apps.workloads.choices import ApplyStatus
-    from apps.workloads.models import AppCluster
-
     obs = Observation()
     error = _cluster_error(cluster, [message])
     if target.app:
@@ -292,8 +288,6 @@ def unreachable(cluster, target, message: str) -> Observation:
 def app_phase(app, figures: list[dict]) -> str:
     """The status of an app applied everywhere, from the observed figures of its clusters
     (pure). `figures`: one dict of ObservedApp fields per cluster seen."""
-    from apps.workloads.choices import AppKind, AppStatus
-
     if app.paused:
         return AppStatus.PAUSED
     if app.kind == AppKind.CRONJOB:
@@ -323,9 +317,6 @@ def settle_apps(app_ids, *, rolled=frozenset()) -> int:
     Never overwrites a newer generation's state or a deletion that started meanwhile
     (conditional UPDATEs); an app with a placement not yet applied waits.
     """
-    from apps.workloads.choices import ApplyStatus, AppStatus
-    from apps.workloads.models import App, AppCluster
-
     ids = list(app_ids)
     if not ids:
         return 0
@@ -377,9 +368,6 @@ def settle_apps(app_ids, *, rolled=frozenset()) -> int:
 
 def app_removed(app_id: int) -> bool:
     """A deleting app's objects are gone from every cluster: the row goes (True if it did)."""
-    from apps.workloads.choices import AppStatus
-    from apps.workloads.models import App
-
     with transaction.atomic():
         deleted, _rows = App.objects.filter(pk=app_id, status=AppStatus.DELETING).delete()
     return bool(deleted)
@@ -387,8 +375,6 @@ def app_removed(app_id: int) -> bool:
 
 def app_removal_failed(app_id: int, errors: list[str]) -> None:
     """Some cluster still holds a deleting app's objects: say so on the app, audited."""
-    from apps.workloads.models import App
-
     app = App.objects.select_related("space").filter(pk=app_id).first()
     if app is None or not errors:
         return
@@ -407,11 +393,6 @@ def settle_spaces(space_ids) -> None:
     """A provisioning space becomes active when every cluster is ready, failed (with the
     errors in words) when one failed; other states are left as they are (a live space's
     failed cluster shows on its page)."""
-    from apps.spaces.choices import ClusterStatus, SpaceState
-    from apps.spaces.exceptions import SpaceConflict
-    from apps.spaces.models import Space
-    from apps.spaces.services import _transition
-
     ids = list(space_ids)
     if not ids:
         return
@@ -440,9 +421,6 @@ DELETE_ACTOR = Actor.system("workers.reconcile.reconcile_space")
 
 def namespace_deletion(placement, *, gone: bool, error: str = "") -> None:
     """Where the deletion of a space's namespace on one cluster stands."""
-    from apps.spaces.choices import ClusterStatus
-    from apps.spaces.models import SpaceCluster
-
     SpaceCluster.objects.filter(pk=placement.pk).update(
         status=ClusterStatus.DELETED if gone else ClusterStatus.DELETING, error=error,
         last_attempt_at=timezone.now(),
@@ -451,10 +429,6 @@ def namespace_deletion(placement, *, gone: bool, error: str = "") -> None:
 
 def space_deleted(space) -> None:
     """Every namespace of a deleting space is gone: the space is deleted."""
-    from apps.spaces.choices import SpaceState
-    from apps.spaces.exceptions import SpaceConflict
-    from apps.spaces.services import _transition
-
     try:
         with transaction.atomic():
             _transition(space, SpaceState.DELETED, actor=DELETE_ACTOR,
@@ -465,10 +439,6 @@ def space_deleted(space) -> None:
 
 def space_deletion_failed(space, reason: str) -> None:
     """The namespaces did not go in time: the space fails (and may be deleted again)."""
-    from apps.spaces.choices import SpaceState
-    from apps.spaces.exceptions import SpaceConflict
-    from apps.spaces.services import _transition
-
     if space.state != SpaceState.DELETING:
         return
     try:

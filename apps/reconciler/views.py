@@ -12,6 +12,7 @@ from apps.clusters.models import Cluster
 from apps.core.decorators import user_passes_test_or_403
 from apps.reconciler import selectors, services
 from apps.reconciler.permissions import can_view_reconciler
+from apps.workloads.models import App
 
 admin_only = user_passes_test_or_403(can_view_reconciler)
 
@@ -23,8 +24,6 @@ def index(request):
     drift = selectors.drift_history()
     space_slug, app_name = request.GET.get("space", ""), request.GET.get("app", "")
     if space_slug and app_name:
-        from apps.workloads.models import App
-
         app = App.objects.filter(space__slug=space_slug, name=app_name).first()
         drift = selectors.drift_history(app=app) if app else []
     return render(request, "reconciler/index.html", {

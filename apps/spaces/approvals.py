@@ -10,13 +10,26 @@ And the approver role "space-owners" (the owners of the request's space).
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.approvals.registry import register_approver_resolver, register_kind
 from apps.audit.actors import Actor
-from apps.spaces.choices import RequestKind, SpaceRole, SpaceState
+from apps.audit.selectors import register_space_scope
+from apps.reconciler.hooks import reconcile_space_on_commit
+from apps.spaces.choices import (
+    EDITABLE_STATES,
+    RENEWABLE_STATES,
+    RequestKind,
+    SpaceRole,
+    SpaceState,
+)
+from apps.spaces.exceptions import SpaceConflict
 from apps.spaces.models import Space
+from apps.spaces.quota import Quota, check_fits_cluster, parse_quota
+from apps.spaces.services import _apply_quota, _extend, _transition
 
 HANDLER_ACTOR = "workers.approvals.run_request_handler"
 
@@ -48,8 +61,6 @@ def validate_prod_space(payload: dict, *, requester) -> dict:
 
 
 def validate_quota(payload: dict, *, requester) -> dict:
-    from apps.spaces.quota import Quota, parse_quota
-
     space = _space(payload)
     quota = parse_quota(payload.get("quota") or {}, Quota.of(space))
     return {"space_id": space.pk, "slug": space.slug, "quota": quota.as_dict()}
@@ -68,12 +79,6 @@ def validate_renewal(payload: dict, *, requester) -> dict:
 
 def on_prod_approved(request) -> None:
     """Start provisioning the approved production space (once: a race-safe transition)."""
-    from django.db import transaction
-
-    from apps.reconciler.hooks import reconcile_space_on_commit
-    from apps.spaces.exceptions import SpaceConflict
-    from apps.spaces.services import _transition
-
     space = Space.objects.filter(pk=request.payload.get("space_id")).first()
     if space is None or space.state != SpaceState.PENDING_APPROVAL:
         return
@@ -103,11 +108,6 @@ def _last_word(request) -> str:
 
 def on_prod_ended(request) -> None:
     """The production space was not approved: it ends, saying who rejected it and why."""
-    from django.db import transaction
-
-    from apps.spaces.exceptions import SpaceConflict
-    from apps.spaces.services import _transition
-
     space = Space.objects.filter(pk=request.payload.get("space_id")).first()
     if space is None or space.state != SpaceState.PENDING_APPROVAL:
         return
@@ -120,12 +120,6 @@ def on_prod_ended(request) -> None:
 
 
 def on_quota_approved(request) -> None:
-    from django.db import transaction
-
-    from apps.spaces.choices import EDITABLE_STATES
-    from apps.spaces.quota import Quota, check_fits_cluster
-    from apps.spaces.services import _apply_quota
-
     space = Space.objects.filter(pk=request.payload.get("space_id")).first()
     if space is None or space.state not in EDITABLE_STATES:
         return
@@ -138,11 +132,6 @@ def on_quota_approved(request) -> None:
 
 
 def on_renewal_approved(request) -> None:
-    from django.db import transaction
-
-    from apps.spaces.choices import RENEWABLE_STATES
-    from apps.spaces.services import _extend
-
     space = Space.objects.filter(pk=request.payload.get("space_id")).first()
     if space is None or space.state not in RENEWABLE_STATES:
         return
@@ -186,9 +175,6 @@ def owned_space_ids(user) -> list[int]:
 
 def register() -> None:
     """Register kinds, the approver role and the audit scope (idempotent)."""
-    from apps.approvals.registry import register_approver_resolver, register_kind
-    from apps.audit.selectors import register_space_scope
-
     register_kind(
         RequestKind.CREATE_PROD.value, validate_payload=validate_prod_space,
         on_approved=on_prod_approved, on_rejected=on_prod_ended,

@@ -8,6 +8,6 @@ class SpacesConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.spaces import reminders  # noqa: F401  (registers the expiring-spaces gauge)
-        from apps.spaces.approvals import register
+        from apps.spaces.approvals import register  # imports models: only once they are loaded
 
         register()

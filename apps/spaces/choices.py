@@ -39,7 +39,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 LIVE_STATES = frozenset(set(SpaceState) - {SpaceState.DELETED, SpaceState.REJECTED})
 # No transition leaves these.
 TERMINAL_STATES = frozenset({SpaceState.DELETED, SpaceState.REJECTED})
-# Namespaces exist (or should) in the clusters.
+# Namespaces exist (or should) in the clusters: the reconciler applies the space's objects.
 PROVISIONED_STATES = frozenset(
     {SpaceState.ACTIVE, SpaceState.EXPIRING, SpaceState.EXPIRED, SpaceState.PROVISIONING}
 )

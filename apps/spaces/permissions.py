@@ -31,6 +31,7 @@ from apps.audit.actors import is_system, person_of
 from apps.clusters.choices import PRODUCTION_ENVIRONMENTS
 from apps.clusters.permissions import cluster_allows_terminal
 from apps.spaces.choices import SpaceRole
+from apps.spaces.models import SpaceUserObjectPermission
 
 VIEW = "view_space"
 DEPLOY = "deploy_apps"
@@ -150,8 +151,6 @@ def grant_role(space, user, role: str | None) -> None:
 
     Called by the services inside their transaction, next to the Membership write.
     """
-    from apps.spaces.models import SpaceUserObjectPermission
-
     SpaceUserObjectPermission.objects.filter(content_object=space, user=user).delete()
     if role is None:
         return

@@ -15,11 +15,6 @@ from apps.spaces.choices import SpaceState
 from apps.spaces.models import Space
 from apps.spaces.quota import policy_of
 
-# States in which the clusters should hold the space's objects.
-APPLY_STATES = frozenset(
-    {SpaceState.PROVISIONING, SpaceState.ACTIVE, SpaceState.EXPIRING, SpaceState.EXPIRED}
-)
-
 
 def members_of(space: Space) -> list[tuple[str, str]]:
     return [

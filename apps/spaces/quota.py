@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from apps.clusters.models import ClusterPolicy
 from apps.clusters.policy import (
     BUILTIN_DEFAULTS,
     MAX_CPU_MILLICORES,
@@ -83,8 +84,6 @@ def policy_of(cluster) -> dict:
     """The effective policy values of `cluster`: its own policy, else the built-in defaults."""
     policy = getattr(cluster, "policy", None) if cluster is not None else None
     if policy is None and cluster is not None and cluster.pk is not None:
-        from apps.clusters.models import ClusterPolicy
-
         policy = ClusterPolicy.objects.filter(cluster=cluster).first()
     if policy is not None:
         return {f: getattr(policy, f) for f in POLICY_FIELDS}

@@ -11,9 +11,13 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from apps.accounts.roles import is_platform_admin
+from apps.approvals.models import ApprovalRequest
+from apps.clusters.cluster_ops import quota_usage as read
+from apps.clusters.gateway import GatewayError
 from apps.operations.choices import ACTIVE_STATES
 from apps.operations.models import Operation
 from apps.spaces.choices import LIVE_STATES, SpaceState, destroy_key
+from apps.spaces.manifests import QUOTA_NAME
 from apps.spaces.models import Membership, Space, SpaceTransition
 from apps.spaces.permissions import VIEW
 
@@ -74,8 +78,6 @@ def timeline_of(space: Space) -> QuerySet[SpaceTransition]:
 
 def requests_for(space: Space):
     """The approval requests made for `space` (newest first)."""
-    from apps.approvals.models import ApprovalRequest
-
     return (
         ApprovalRequest.objects.filter(payload__space_id=space.pk)
         .select_related("requester")
@@ -88,10 +90,6 @@ def quota_usage(space: Space) -> list[dict]:
     """Per cluster: hard and used from the space's ResourceQuota status, read through the
     gateway and cached for K2_SPACES_USAGE_CACHE_SECONDS; an unreadable one carries its
     error in words."""
-    from apps.clusters.cluster_ops import quota_usage as read
-    from apps.clusters.gateway import GatewayError
-    from apps.spaces.manifests import QUOTA_NAME
-
     if space.state not in {SpaceState.ACTIVE, SpaceState.EXPIRING, SpaceState.EXPIRED}:
         return []
     seconds = settings.K2_SPACES_USAGE_CACHE_SECONDS

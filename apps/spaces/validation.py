@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from apps.clusters.choices import PRODUCTION_ENVIRONMENTS, Environment, Health
 from apps.clusters.models import Cluster
+from apps.clusters.placement import choose_cluster, skip_reason
 from apps.spaces.choices import LIVE_STATES
 from apps.spaces.models import DNS1123_LABEL, Space
 from apps.spaces.quota import Quota, policy_of
@@ -54,7 +55,6 @@ def clean_slug(slug: str) -> str:
 
 def clean_clusters(environment: str, cluster, extra_clusters, quota: Quota | None):
     """(primary, extras): the named clusters checked against the environment, or placement."""
-    from apps.clusters.placement import choose_cluster, skip_reason
 
     def load(value, field):
         if isinstance(value, Cluster):

@@ -19,6 +19,7 @@ tasks still act).
 from apps.audit.actors import is_system, person_of
 from apps.clusters.choices import PRODUCTION_ENVIRONMENTS
 from apps.spaces.choices import SpaceRole
+from apps.spaces.models import Membership
 from apps.spaces.permissions import can as space_can
 
 CHANGING_ROLES = frozenset({SpaceRole.DEVELOPER, SpaceRole.ADMIN, SpaceRole.OWNER})
@@ -40,8 +41,6 @@ def can_change_apps(user, space) -> bool:
     if space is None or not space_can(user, "deploy", space):
         return False
     if space.environment in PRODUCTION_ENVIRONMENTS and not is_system(user):
-        from apps.spaces.models import Membership
-
         person = person_of(user)
         return Membership.objects.filter(space=space, user=person, role__in=CHANGING_ROLES).exists()
     return True

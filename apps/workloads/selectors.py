@@ -8,12 +8,15 @@ import difflib
 
 import yaml
 from django.apps import apps as django_apps
+from django.core.exceptions import ValidationError
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from apps.spaces.selectors import spaces_visible_to
 from apps.workloads.models import App, AppRevision
+from apps.workloads.rendering import to_yaml
+from apps.workloads.targets import render_for_export
 
 
 def apps_visible_to(user) -> QuerySet[App]:
@@ -67,8 +70,6 @@ def get_app_or_404(user, space_slug: str, name: str) -> App:
 def clone_target(user, app: App, slug: str | None):
     """The space a clone of `app` goes to: the app's own when no slug is given, else the
     newest space of that slug the user can see; a ValidationError naming the field if none."""
-    from django.core.exceptions import ValidationError
-
     if not slug:
         return app.space
     target = spaces_visible_to(user).filter(slug=slug).order_by("-id").first()
@@ -108,7 +109,4 @@ def revision_diff(old: AppRevision, new: AppRevision) -> str:
 
 def export_yaml(app: App, *, cluster: str | None = None, namespace: str | None = None) -> str:
     """The app's manifests as one multi-document YAML file for `kubectl apply -f`."""
-    from apps.workloads.rendering import to_yaml
-    from apps.workloads.targets import render_for_export
-
     return to_yaml(render_for_export(app, cluster_name=cluster, namespace=namespace))

@@ -7,6 +7,7 @@ The only module that turns App rows into the pure rendering inputs: export goes 
 
 from decimal import Decimal
 
+from apps.clusters.policy import BUILTIN_DEFAULTS
 from apps.workloads.rendering import AppTarget, Policy, Release, render_app, split_replicas
 
 
@@ -14,8 +15,6 @@ def policy_for(cluster) -> Policy:
     """The overcommit ratios of a cluster (its policy row, else its environment's defaults)."""
     policy = getattr(cluster, "policy", None)
     if policy is None:
-        from apps.clusters.policy import BUILTIN_DEFAULTS
-
         defaults = BUILTIN_DEFAULTS.get(cluster.environment, {})
         return Policy(
             Decimal(defaults.get("cpu_overcommit", 1)),

@@ -23,6 +23,8 @@ from urllib.parse import urlparse
 import pytest
 from django.db import connection
 
+from k2cloud.queues import WORKER_QUEUES
+
 ROOT = Path(__file__).resolve().parents[2]
 TIMINGS = {"K2_LOCK_TTL_SECONDS": "2", "K2_OPERATION_LEASE_SECONDS": "4",
            "K2_STUCK_AFTER_SECONDS": "4"}  # fmt: skip
@@ -42,7 +44,7 @@ class Worker:
         out = self.log.open("a")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "k2cloud", "worker", "--pool=prefork",
-             "--concurrency=2", "--loglevel=WARNING", "--without-heartbeat",
+             "--concurrency=2", "-Q", WORKER_QUEUES, "--loglevel=WARNING", "--without-heartbeat",
              "--without-gossip", "--without-mingle", "-n", f"chaos{self.starts}@%h"],
             cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,

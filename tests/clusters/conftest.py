@@ -1,12 +1,10 @@
 """k2sim clusters for the clusters tests: started once per session, faults cleared per test."""
 
-import base64
-
 import pytest
-import yaml
 
 from apps.clusters import gateway
 from tests.conftest import sim_for
+from tests.helpers import kubeconfig_for, register  # noqa: F401  (the tests import them from here)
 
 
 @pytest.fixture(scope="session")
@@ -36,39 +34,3 @@ def fast_probes(settings):
     settings.K2_CLUSTER_PROBE_SLOW_MS = 1500
     settings.K2_CLUSTER_UNREACHABLE_AFTER = 3
     return settings
-
-
-def kubeconfig_for(handle, *, token=None, ca_pem=None, server=None, context=None, user=None) -> str:
-    """A kubeconfig with everything inline (what K2Cloud accepts) for a k2sim cluster."""
-    ca = ca_pem if ca_pem is not None else handle.ca_path.read_text()
-    name = context or handle.name
-    doc = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": name,
-                "cluster": {
-                    "server": server or handle.url,
-                    "certificate-authority-data": base64.b64encode(ca.encode()).decode(),
-                },
-            }
-        ],
-        "users": [{"name": f"{name}-user", "user": user or {"token": token or handle.admin_token}}],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": f"{name}-user"}}],
-        "current-context": name,
-    }
-    return yaml.safe_dump(doc, sort_keys=False)
-
-
-def register(handle, *, name=None, environment="test", actor=None, **kwargs):
-    from apps.audit.actors import Actor
-    from apps.clusters.services import do_register_cluster
-
-    kwargs.setdefault("kubeconfig", kubeconfig_for(handle))
-    return do_register_cluster(
-        name=name or handle.name,
-        environment=environment,
-        actor=actor or Actor.system("tests"),
-        **kwargs,
-    )

@@ -30,7 +30,7 @@ def test_every_rendered_manifest_is_valid():
         [
             "Namespace/k2cloud", "ConfigMap/k2cloud-config", "Job/k2cloud-migrate",
             "Deployment/k2cloud-web", "Service/k2cloud-web", "Deployment/k2cloud-worker",
-            "Deployment/k2cloud-beat", "Ingress/k2cloud",
+            "Deployment/k2cloud-worker-interactive", "Deployment/k2cloud-beat", "Ingress/k2cloud",
         ]
     )  # fmt: skip
     for doc in docs:
@@ -52,3 +52,14 @@ def test_exactly_one_beat_and_probes_on_web():
     web = docs["Deployment/k2cloud-web"]["spec"]["template"]["spec"]["containers"][0]
     assert web["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert web["livenessProbe"]["httpGet"]["path"] == "/healthz"
+
+
+def test_every_queue_has_a_worker_and_interactive_work_has_its_own():
+    docs = {f"{d['kind']}/{d['metadata']['name']}": d for d in rendered()}
+
+    def queues(name: str) -> list[str]:
+        command = docs[name]["spec"]["template"]["spec"]["containers"][0]["command"]
+        return command[command.index("-Q") + 1].split(",")
+
+    assert queues("Deployment/k2cloud-worker") == ["interactive", "bulk", "notify"]
+    assert queues("Deployment/k2cloud-worker-interactive") == ["interactive"]

@@ -12,16 +12,14 @@ import pytest
 from kubernetes import client as k8s
 
 from apps.audit.actors import Actor
-from apps.clusters.choices import Environment, Health
-from apps.clusters.kubeconfig import Credentials
-from apps.clusters.models import Cluster, ClusterPolicy
-from apps.clusters.policy import BUILTIN_DEFAULTS, POLICY_FIELDS
+from apps.clusters.choices import Environment
+from apps.clusters.models import Cluster
 from apps.spaces.choices import ClusterStatus, SpaceRole, SpaceState
 from apps.spaces.models import Membership, Space, SpaceCluster
 from apps.spaces.permissions import grant_role
 from k2sim.testing import ClusterHandle, RunningClusters
 from tests.conftest import sim_for
-from tests.helpers import wait_for  # noqa: F401  (the tests import it from here)
+from tests.helpers import register, wait_for  # noqa: F401  (tests import wait_for from here)
 
 SIM_CLUSTERS = {"rc-a": Environment.TEST, "rc-b": Environment.TEST, "rc-c": Environment.TEST}
 IMAGE = "harbor.k2.test/shop/web:1.0"
@@ -63,23 +61,13 @@ def _remove_namespaces(handle: ClusterHandle) -> None:
             api.delete_namespace(ns.metadata.name)
 
 
-def _register(handle: ClusterHandle, environment: str) -> Cluster:
-    cluster = Cluster(
-        name=handle.name, environment=environment, api_url=handle.url, health=Health.READY
-    )
-    cluster.set_credentials(
-        Credentials(server=handle.url, ca_data=handle.ca_path.read_text(), token=handle.admin_token)
-    )
-    cluster.save()
-    defaults = BUILTIN_DEFAULTS[environment]
-    ClusterPolicy.objects.create(cluster=cluster, **{f: defaults[f] for f in POLICY_FIELDS})
-    return cluster
-
-
 @pytest.fixture
 def clusters(db, sim) -> dict[str, Cluster]:
-    """Cluster rows of the simulated clusters (fresh per test, like the database)."""
-    return {name: _register(sim[name], env) for name, env in SIM_CLUSTERS.items()}
+    """Cluster rows of the simulated clusters (fresh per test, like the database),
+    registered through the registration service."""
+    return {
+        name: register(sim[name], environment=env, ready=True) for name, env in SIM_CLUSTERS.items()
+    }
 
 
 def core(sim, name: str) -> k8s.CoreV1Api:

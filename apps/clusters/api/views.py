@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from apps.audit.actors import Actor
 from apps.clusters import services
 from apps.clusters.api.serializers import (
     ClusterRegisterSerializer,
@@ -58,8 +59,6 @@ def named_problem():
 
 
 def _actor(request):
-    from apps.audit.actors import Actor
-
     return Actor.from_request(request)
 
 

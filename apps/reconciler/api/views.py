@@ -14,6 +14,7 @@ from apps.clusters.models import Cluster
 from apps.reconciler import selectors, services
 from apps.reconciler.api.serializers import DriftSerializer, PassSerializer
 from apps.reconciler.permissions import can_view_reconciler
+from apps.workloads.selectors import apps_visible_to
 
 
 @extend_schema(responses=PassSerializer(many=True))
@@ -37,8 +38,6 @@ def reconcile(request, name: str):
 @extend_schema(responses=DriftSerializer(many=True))
 @api_view(["GET"])
 def drift(request):
-    from apps.workloads.selectors import apps_visible_to
-
     visible = apps_visible_to(request.user)
     space, app = request.query_params.get("space"), request.query_params.get("app")
     if space:

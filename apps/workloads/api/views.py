@@ -12,6 +12,7 @@ from apps.audit.actors import Actor
 from apps.spaces.selectors import get_space_or_404
 from apps.workloads import selectors, services
 from apps.workloads.api import serializers as s
+from apps.workloads.rendering.spec import DNS_LABEL_RE
 from apps.workloads.status import read_status
 
 LIST_PARAMETERS = [
@@ -221,11 +222,8 @@ class AppViewSet(viewsets.GenericViewSet):
     def export(self, request, space, name):
         app = self.get_object()
         namespace = request.query_params.get("namespace") or None
-        if namespace is not None:
-            from apps.workloads.rendering.spec import DNS_LABEL_RE
-
-            if not DNS_LABEL_RE.match(namespace) or len(namespace) > 63:
-                raise ValidationError({"namespace": [_("Not a namespace name.")]})
+        if namespace is not None and (not DNS_LABEL_RE.match(namespace) or len(namespace) > 63):
+            raise ValidationError({"namespace": [_("Not a namespace name.")]})
         text = selectors.export_yaml(
             app, cluster=request.query_params.get("cluster"), namespace=namespace
         )

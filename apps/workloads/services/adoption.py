@@ -5,6 +5,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from apps.audit.actors import Actor
+from apps.clusters.cluster_ops import claim_deployment, read_deployment
+from apps.clusters.gateway import GatewayError, Kind
+from apps.workloads.adopt import spec_from_deployment
 from apps.workloads.models import App
 from apps.workloads.services._common import (
     _authorize,
@@ -28,10 +31,6 @@ def do_adopt_deployment(
     The Deployment's selector is kept (it cannot change), so the adopted Deployment is
     updated in place by the first apply rather than replaced.
     """
-    from apps.clusters.cluster_ops import claim_deployment, read_deployment
-    from apps.clusters.gateway import GatewayError, Kind
-    from apps.workloads.adopt import spec_from_deployment
-
     _authorize(actor, "adopt", (("workloads.app", "", name or deployment)), space)
     _check_space_writable(space)
     clusters = _space_clusters(space)

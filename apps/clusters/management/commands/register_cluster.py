@@ -1,5 +1,6 @@
 """`manage.py register_cluster --kubeconfig FILE --name N --env test|staging|prod|ml`."""
 
+import base64
 from pathlib import Path
 
 import yaml
@@ -15,8 +16,6 @@ from apps.clusters.services import do_register_cluster
 def embed_file_references(text: str, base: Path) -> str:
     """Replace certificate/key/token file paths by their inline contents (CLI only: the
     person running the command already reads these files; the portal and API never do)."""
-    import base64
-
     doc = yaml.safe_load(text)
     if not isinstance(doc, dict):
         return text

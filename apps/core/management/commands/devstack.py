@@ -1,7 +1,8 @@
 """`manage.py devstack`: the processes of `make run`, started together and stopped together.
 
 Starts the embedded Redis (when REDIS_URL is unset), k2sim with three emulated clusters
-(test, prod, ml; registered in K2Cloud on every start), a Celery worker, Celery beat, the
+(test, prod, ml; registered in K2Cloud on every start), two Celery workers (one for every
+queue, one for the interactive queue alone; k2cloud/queues.py), Celery beat, the
 reconciler's watcher (drift repair) and daphne on 127.0.0.1:8000. Ctrl-C (SIGINT) or SIGTERM stops every child and waits for it;
 if any child dies, the rest are stopped too, so nothing is left running.
 """
@@ -17,11 +18,12 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from k2cloud import queues
 from k2cloud.embedded_redis import EmbeddedRedis
 
 
 class Command(BaseCommand):
-    help = "Run Redis (embedded), a Celery worker, Celery beat and daphne until Ctrl-C."
+    help = "Run Redis (embedded), Celery workers, Celery beat and daphne until Ctrl-C."
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default="127.0.0.1")
@@ -48,8 +50,13 @@ class Command(BaseCommand):
         try:
             if not no_k2sim:
                 self._start_k2sim(clusters, env, k2sim_port_base)
-            self._spawn("worker", [python, "-m", "celery", "-A", "k2cloud", "worker",
-                                   "--concurrency=2", "--loglevel=INFO"], env)  # fmt: skip
+            celery = [python, "-m", "celery", "-A", "k2cloud", "worker", "--loglevel=INFO"]
+            # Every queue, interactive first; and one process for interactive work alone, so
+            # a person's change never waits behind a full pass or a follow-up look.
+            self._spawn("worker", [*celery, "--concurrency=2", "-Q", queues.WORKER_QUEUES,
+                                   "-n", "general@%h"], env)  # fmt: skip
+            self._spawn("worker-i", [*celery, "--pool=solo", "-Q", queues.INTERACTIVE,
+                                     "-n", "interactive@%h"], env)  # fmt: skip
             self._spawn("beat", [python, "-m", "celery", "-A", "k2cloud", "beat", "--loglevel=INFO",
                                  "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")], env)  # fmt: skip
             manage = str(settings.BASE_DIR / "manage.py")
