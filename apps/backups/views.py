@@ -15,6 +15,7 @@ from apps.backups.forms import RestoreForm
 from apps.backups.permissions import can_backup_space, can_restore_backup
 from apps.backups.restore import do_restore_backup, suggested_slug
 from apps.core.forms import add_service_errors, error_text
+from apps.spaces.choices import LIVE_STATES
 from apps.spaces.selectors import get_space_or_404
 
 CARD_ROWS = 10
@@ -25,7 +26,7 @@ def space_card(request, slug: str):
     space = get_space_or_404(request.user, slug)
     backups = list(selectors.backups_of_space(space)[:CARD_ROWS])
     return render(request, "backups/_space_backups_card.html", {
-        "space": space, "backups": backups, "can_backup": can_backup_space(request.user, space),
+        "space": space, "backups": backups, "can_backup": space.state in LIVE_STATES and can_backup_space(request.user, space),
         "can_restore": bool(backups) and can_restore_backup(request.user, backups[0]),
     })  # fmt: skip
 

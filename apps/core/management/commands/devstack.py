@@ -3,7 +3,8 @@
 Starts the embedded Redis (when REDIS_URL is unset), k2sim with three emulated clusters
 (test, prod, ml; registered in K2Cloud on every start), two Celery workers (one for every
 queue, one for the interactive queue alone; k2cloud/queues.py), Celery beat, the
-reconciler's watcher (drift repair) and daphne on 127.0.0.1:8000. Ctrl-C (SIGINT) or SIGTERM stops every child and waits for it;
+reconciler's watcher (drift repair) and daphne on 127.0.0.1:8000; with DEBUG, the demo
+spaces are made through the services once the workers are up (apps/spaces/demo.py). Ctrl-C (SIGINT) or SIGTERM stops every child and waits for it;
 if any child dies, the rest are stopped too, so nothing is left running.
 """
 
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.spaces.demo import seed_demo_spaces
 from k2cloud import queues
 from k2cloud.embedded_redis import EmbeddedRedis
 
@@ -68,6 +70,8 @@ class Command(BaseCommand):
                     f"K2Cloud is up: http://{bind}:{port}/  (Ctrl-C stops everything)"
                 )
             )
+            if settings.DEBUG and not no_k2sim:
+                threading.Thread(target=seed_demo_spaces, name="demo", daemon=True).start()
             self._wait()
         finally:
             self._stop_all()
