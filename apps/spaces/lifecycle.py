@@ -29,7 +29,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -109,7 +109,9 @@ def do_sweep_expired(now=None) -> dict:
     limit = settings.K2_EXPIRY_CONCURRENCY_PER_CLUSTER
     running: dict[int, int] = {
         row["space__primary_cluster_id"]: row["n"]
+        # An expiry at its last step (asking for this sweep) no longer holds its slot.
         for row in Operation.objects.filter(kind=EXPIRE_KIND, state__in=ACTIVE_STATES)
+        .exclude(progress_total__gt=0, progress_done__gte=F("progress_total") - 1)
         .values("space__primary_cluster_id").annotate(n=Count("pk"))
     }  # fmt: skip
     candidates = list(expired_spaces(now).select_related("primary_cluster")[:5000])

@@ -186,3 +186,21 @@ def test_the_expiry_sweep_has_an_hourly_beat_entry():
     assert (entry.task, entry.interval.every, entry.interval.period) == (EXPIRY_TASK, 3600,
                                                                          "seconds")  # fmt: skip
     assert entry.enabled
+
+
+def test_an_expiry_at_its_last_step_leaves_its_slot_to_the_next_space(make_space, settings, drain):
+    """The last step asks for the next sweep while its operation is still running: that
+    sweep must not count it, or a cluster limited to one expiry at a time would stall."""
+    from apps.operations.services import do_start_operation
+    from apps.spaces.choices import EXPIRE_KIND, destroy_key
+    from apps.spaces.lifecycle import ACTOR
+
+    settings.K2_EXPIRY_CONCURRENCY_PER_CLUSTER = 1  # `drain` keeps the queued tasks here
+    first, second = _expired(make_space()), _expired(make_space())
+    op = do_start_operation(EXPIRE_KIND, actor=ACTOR, space=first, key=destroy_key(first.pk),
+                            params={"space_id": first.pk, "trigger": "expiry"})  # fmt: skip
+    Operation.objects.filter(pk=op.pk).update(state="running", progress_total=4, progress_done=2)
+    assert do_sweep_expired()["deferred"] == 1  # backing up: it holds the cluster's slot
+    Operation.objects.filter(pk=op.pk).update(progress_done=3)  # at "continue with the next"
+    assert do_sweep_expired()["started"] == 1
+    assert Operation.objects.filter(kind=EXPIRE_KIND, space=second).exists()
