@@ -26,6 +26,7 @@ from apps.operations.models import Operation
 from apps.spaces.lifecycle import do_sweep_expired
 from apps.spaces.models import Space, SpaceTransition
 from apps.workloads.models import App
+from tests.backups.conftest import BUCKET
 from tests.backups.test_take import PASSWORD, hand_made
 from tests.workloads.conftest import ready_pods, service_spec, wait_for
 
@@ -86,9 +87,13 @@ def made(space, dev, sim, drain):
     return space
 
 
+@pytest.mark.parametrize("backend", ["file", "s3"])
 def test_expired_space_is_backed_up_verified_destroyed_once_and_restored_elsewhere(
-    made, alice, sim, drain
+    made, alice, sim, drain, backend, request, settings
 ):
+    if backend == "s3":  # the same journey on the S3-compatible store
+        settings.K2_BACKUP_S3_ENDPOINT_URL = request.getfixturevalue("s3_server")
+        settings.K2_BACKUP_STORE_URL = f"s3://{BUCKET}/{made.slug}"
     space = _expired(made)
     counts = drain(do_sweep_expired)
     assert counts["started"] == 1
@@ -97,6 +102,7 @@ def test_expired_space_is_backed_up_verified_destroyed_once_and_restored_elsewhe
     assert operation.state == "succeeded", operation.error
     [backup] = Backup.objects.filter(space=space)
     assert (backup.trigger, backup.state) == ("expiry", BackupState.VERIFIED)
+    assert backup.store_url == settings.K2_BACKUP_STORE_URL
     wait_for(lambda: Space.objects.get(pk=space.pk).state == "deleted", timeout=20)
     moves = list(SpaceTransition.objects.filter(space=space).order_by("at", "pk")
                  .values_list("to_state", flat=True))  # fmt: skip
@@ -134,14 +140,59 @@ def test_expired_space_is_backed_up_verified_destroyed_once_and_restored_elsewhe
         do_restore_backup(backup, actor=Actor.for_user(alice), slug=new, cluster="wl-test2")
 
 
+def _refused_by_the_cluster(sim, namespace: str):
+    """A custom resource whose definition tightened since it was made: the cluster would
+    refuse to re-create it, so the dry run of verification fails. Returns the cleanup."""
+    import uuid
+
+    api = sim["wl-test"].api_client()
+    group = f"e{uuid.uuid4().hex[:8]}.k2.test"
+    schema = lambda minimum: {"openAPIV3Schema": {"type": "object", "properties": {"spec": {  # noqa: E731
+        "type": "object", "properties": {"size": {"type": "integer", "minimum": minimum}}}}}}  # fmt: skip
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": f"widgets.{group}"},
+           "spec": {"group": group, "scope": "Namespaced",
+                    "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+                    "versions": [{"name": "v1", "served": True, "storage": True,
+                                  "schema": schema(1)}]}}  # fmt: skip
+    ext = k8s.ApiextensionsV1Api(api)
+    ext.create_custom_resource_definition(crd)
+    widget = {"apiVersion": f"{group}/v1", "kind": "Widget", "metadata": {"name": "small"},
+              "spec": {"size": 2}}  # fmt: skip
+    custom = k8s.CustomObjectsApi(api)
+
+    def create():
+        try:
+            return custom.create_namespaced_custom_object(group, "v1", namespace, "widgets", widget)
+        except k8s.ApiException as exc:
+            if exc.status == 404:  # the definition is not served yet
+                return None
+            raise
+
+    wait_for(create, timeout=5)
+    crd["spec"]["versions"][0]["schema"] = schema(5)
+    ext.patch_custom_resource_definition(f"widgets.{group}", crd)
+    return lambda: ext.delete_custom_resource_definition(f"widgets.{group}")
+
+
+@pytest.mark.parametrize("cause", ["store", "dry-run"])
 def test_a_space_whose_backup_fails_is_left_in_place_and_its_owners_are_told(
-    space, alice, sim, drain, settings
+    space, alice, sim, drain, settings, cause
 ):
     space = _expired(space)
-    settings.K2_BACKUP_STORE_URL = "file:///proc/k2-no-such-store"  # the store is unusable
-    drain(do_sweep_expired)
+    cleanup = lambda: None  # noqa: E731
+    if cause == "store":
+        settings.K2_BACKUP_STORE_URL = "file:///proc/k2-no-such-store"  # the store is unusable
+    else:
+        cleanup = _refused_by_the_cluster(sim, space.namespace)
+    try:
+        drain(do_sweep_expired)
+    finally:
+        cleanup()
     [operation] = Operation.objects.filter(kind="spaces.expire", space=space)
     assert operation.state == "failed" and operation.error
+    if cause == "dry-run":
+        assert "refused Widget small" in operation.error, operation.error
     space.refresh_from_db()
     assert space.state == "expiring"  # still there, namespace and all
     assert k8s.CoreV1Api(sim["wl-test"].api_client()).read_namespace(space.slug)
