@@ -16,7 +16,6 @@ import json
 from urllib.parse import quote
 
 from django.conf import settings
-from kubernetes.client.rest import ApiException
 
 from apps.backups.manifest_rules import KindRef, backed_up_kinds
 from apps.clusters import gateway
@@ -40,7 +39,7 @@ def _request(clients, method: str, path: str, *, query: list | None = None,
     response = api.call_api(method, url, headers, body, post)
     data = response.read()
     if not 200 <= response.status < 300:
-        exc = ApiException(status=response.status, reason=response.reason)
+        exc = gateway.ApiException(status=response.status, reason=response.reason)
         exc.body = data.decode("utf-8", "replace") if data else ""
         raise exc
     return json.loads(data) if data else {}
