@@ -12,41 +12,19 @@ kinds the client does not know.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
 from django.conf import settings
 
 from apps.backups.manifest_rules import KindRef, backed_up_kinds
 from apps.clusters import gateway
-
-VERIFY_MANAGER = "k2cloud-backup-verify"
-APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
-
-
-def _request(clients, method: str, path: str, *, query: list | None = None,
-             body: dict | None = None, content_type: str = "") -> dict:  # fmt: skip
-    """One HTTP request on the cluster's ApiClient; the JSON answer, or ApiException
-    (which the gateway classifies into a GatewayError in words)."""
-    api = clients.api_client
-    headers = {"Accept": "application/json"}
-    if content_type:
-        headers["Content-Type"] = content_type
-    method, url, headers, body, post = api.param_serialize(
-        method, path, query_params=query or [], header_params=headers, body=body,
-        auth_settings=["BearerToken"],
-    )  # fmt: skip
-    response = api.call_api(method, url, headers, body, post)
-    data = response.read()
-    if not 200 <= response.status < 300:
-        exc = gateway.ApiException(status=response.status, reason=response.reason)
-        exc.body = data.decode("utf-8", "replace") if data else ""
-        raise exc
-    return json.loads(data) if data else {}
+from apps.reconciler import kinds
 
 
 def _get(cluster, operation: str, path: str, query: list | None = None) -> dict:
-    return gateway.call(cluster, operation, lambda c: _request(c, "GET", path, query=query))
+    return gateway.call(
+        cluster, operation, lambda c: gateway.request_json(c, "GET", path, query=query)
+    )
 
 
 def discover_kinds(cluster) -> list[KindRef]:
@@ -82,20 +60,12 @@ def list_namespaced(cluster, kind: KindRef, namespace: str) -> list[dict]:
 
 
 def dry_run_apply(cluster, kind: KindRef, namespace: str, obj: dict) -> None:
-    """Server-side apply `obj` into `namespace` with dryRun=All (field manager
-    k2cloud-backup-verify, force): the cluster validates and admits it, writes nothing.
-    Raises GatewayError with the cluster's message when it refuses the object."""
+    """Server-side apply `obj` into `namespace` with dryRun=All (the reconciler's apply
+    module does it, apps/reconciler/kinds.py): the cluster validates and admits it,
+    writes nothing. Raises GatewayError with the cluster's message when it refuses."""
     body = {**obj, "metadata": {**(obj.get("metadata") or {}), "namespace": namespace}}
-    name = body["metadata"]["name"]
-    path = kind.object_path(namespace, quote(name, safe=""))
-    query = [("dryRun", "All"), ("fieldManager", VERIFY_MANAGER), ("force", "true")]
-    gateway.call(
-        cluster,
-        f"backup_verify_{kind.kind.lower()}",
-        lambda c: _request(c, "PATCH", path, query=query, body=body,
-                           content_type=APPLY_CONTENT_TYPE),
-        idempotent=True,  # a dry run writes nothing, so resending it is harmless
-    )  # fmt: skip
+    path = kind.object_path(namespace, quote(body["metadata"]["name"], safe=""))
+    kinds.dry_run_apply(cluster, path, body, operation=f"backup_verify_{kind.kind.lower()}")
 
 
 def create_object(cluster, kind: KindRef, namespace: str, obj: dict) -> bool:
@@ -107,7 +77,7 @@ def create_object(cluster, kind: KindRef, namespace: str, obj: dict) -> bool:
     try:
         gateway.call(
             cluster, f"backup_restore_{kind.kind.lower()}",
-            lambda c: _request(c, "POST", kind.collection_path(namespace), body=body,
+            lambda c: gateway.request_json(c, "POST", kind.collection_path(namespace), body=body,
                                content_type="application/json"),
         )  # fmt: skip
     except gateway.GatewayError as exc:

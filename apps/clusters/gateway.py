@@ -628,3 +628,25 @@ def _live_pods(cluster, stats: CallStats) -> list[dict]:
         token = page.metadata._continue if page.metadata else None
         if not token:
             return pods
+
+
+def request_json(clients, method: str, path: str, *, query: list | None = None,
+                 body: dict | None = None, content_type: str = "") -> dict:  # fmt: skip
+    """One HTTP request by URL path on the cluster's ApiClient (kinds the typed client does
+    not know: discovery, any LIST), inside `call`; the JSON answer, or ApiException, which
+    `call` classifies into a GatewayError in words."""
+    api = clients.api_client
+    headers = {"Accept": "application/json"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    method, url, headers, body, post = api.param_serialize(
+        method, path, query_params=query or [], header_params=headers, body=body,
+        auth_settings=["BearerToken"],
+    )  # fmt: skip
+    response = api.call_api(method, url, headers, body, post)
+    data = response.read()
+    if not 200 <= response.status < 300:
+        exc = ApiException(status=response.status, reason=response.reason)
+        exc.body = data.decode("utf-8", "replace") if data else ""
+        raise exc
+    return json.loads(data) if data else {}

@@ -22,7 +22,10 @@ APP_LABEL = "k2cloud.io/app"
 SPEC_HASH = "k2cloud.io/spec-hash"
 SELECTOR = f"{MANAGED_BY}={MANAGER}"
 UNMANAGED_SELECTOR = f"{MANAGED_BY}!={MANAGER}"
-APPLY = {"field_manager": MANAGER, "force": True, "_content_type": "application/apply-patch+yaml"}
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+APPLY = {"field_manager": MANAGER, "force": True, "_content_type": APPLY_CONTENT_TYPE}
+# Backup verification's dry runs (apps/backups/verify.py) apply as their own manager.
+VERIFY_MANAGER = "k2cloud-backup-verify"
 
 
 @dataclass(frozen=True)
@@ -215,3 +218,16 @@ def delete(cluster, kind: str, namespace: str, name: str, *, calls: Calls | None
     except GatewayError as exc:
         if exc.kind != Kind.NOT_FOUND:
             raise
+
+
+def dry_run_apply(cluster, path: str, body: dict, *, operation: str) -> None:
+    """Server-side apply `body` at URL `path` with dryRun=All (manager VERIFY_MANAGER,
+    force): any kind, validated and admitted by the cluster, nothing written. GatewayError
+    with the cluster's message when it refuses the object."""
+    query = [("dryRun", "All"), ("fieldManager", VERIFY_MANAGER), ("force", "true")]
+    gateway.call(
+        cluster, operation,
+        lambda c: gateway.request_json(c, "PATCH", path, query=query, body=body,
+                                       content_type=APPLY_CONTENT_TYPE),
+        idempotent=True,  # a dry run writes nothing, so resending it is harmless
+    )  # fmt: skip
