@@ -111,6 +111,20 @@ def _backup(operation) -> Backup:
     return Backup.objects.get(pk=operation.params["backup_id"])
 
 
+_read: dict[tuple[int, str], object] = {}  # this process's last archive read: (id, sha256)
+
+
+def _archive(operation):
+    """The backup's archive, read and checked once per process for all of a run's steps
+    (a resumed run on another worker reads it again)."""
+    backup = _backup(operation)
+    key = (backup.pk, backup.checksum)
+    if key not in _read:
+        _read.clear()
+        _read[key] = load(backup)
+    return _read[key]
+
+
 def _report(operation, **lists) -> dict:
     """Merge these report entries into the operation's result (kept across steps)."""
     result = dict(operation.result or {})
@@ -120,7 +134,8 @@ def _report(operation, **lists) -> dict:
 
 
 def _check(operation) -> dict:
-    archive = load(_backup(operation))
+    _read.clear()  # the first step always reads the store again
+    archive = _archive(operation)
     return {"objects": sum(len(objs) for objs in archive.objects.values()),
             "apps": len(archive.apps)}  # fmt: skip
 
@@ -136,7 +151,7 @@ def _restored_space(operation) -> Space | None:
 def _create_space(operation) -> dict:
     if _restored_space(operation) is not None:
         return {}
-    archive = load(_backup(operation))
+    archive = _archive(operation)
     record_ = archive.space
     quota = {"cpu": record_["quota_cpu"], "memory": record_["quota_memory"],
              "pods": record_["quota_pods"], "storage": record_["quota_storage"]}  # fmt: skip
@@ -174,7 +189,7 @@ def _wait_provisioned(operation) -> dict:
 
 def _members(operation) -> dict:
     space = _restored_space(operation)
-    archive = load(_backup(operation))
+    archive = _archive(operation)
     users = get_user_model()
     created, skipped, failed = [], [], []
     for member in archive.space.get("members", []):
@@ -197,7 +212,7 @@ def _members(operation) -> dict:
 
 def _apps(operation) -> dict:
     space = _restored_space(operation)
-    archive = load(_backup(operation))
+    archive = _archive(operation)
     created, skipped, failed = [], [], []
     for app in archive.apps:
         what = f"app {app['name']}"
@@ -230,7 +245,7 @@ def _skip_reason(obj: dict) -> str:
 
 def _objects(operation) -> dict:
     space = _restored_space(operation)
-    archive = load(_backup(operation))
+    archive = _archive(operation)
     cluster = Cluster.objects.get(name=operation.params["cluster"])
     created, skipped, failed = [], [], []
     try:
