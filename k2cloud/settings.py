@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "apps.analytics",
     "apps.operations",
     "apps.backups",
+    "apps.terminal",
 ]
 
 MIDDLEWARE = [
@@ -430,6 +431,22 @@ K2_BACKUP_STORE_URL = env.str("K2_BACKUP_STORE_URL", default=f"file://{VAR_DIR /
 K2_BACKUP_S3_ENDPOINT_URL = env.str("K2_BACKUP_S3_ENDPOINT_URL", default="")
 K2_BACKUP_KEEP_PER_SPACE = env.int("K2_BACKUP_KEEP_PER_SPACE", default=5)
 K2_BACKUP_PREDESTROY_KEEP_DAYS = env.int("K2_BACKUP_PREDESTROY_KEEP_DAYS", default=90)
+# Web terminal (apps/terminal, docs/terminal.md): session limits, how often an open session
+# re-checks its access, the input rate, the output a browser may leave unacknowledged, and
+# how long recordings (kept in the backup store, under terminal/) are retained.
+K2_TERMINAL_IDLE_SECONDS = env.int("K2_TERMINAL_IDLE_SECONDS", default=15 * 60)
+K2_TERMINAL_MAX_SECONDS = env.int("K2_TERMINAL_MAX_SECONDS", default=8 * 3600)
+K2_TERMINAL_RECHECK_SECONDS = env.float("K2_TERMINAL_RECHECK_SECONDS", default=30.0)
+K2_TERMINAL_MAX_PER_USER = env.int("K2_TERMINAL_MAX_PER_USER", default=5)
+K2_TERMINAL_MAX_PER_SPACE = env.int("K2_TERMINAL_MAX_PER_SPACE", default=20)
+K2_TERMINAL_INPUT_BYTES_PER_SECOND = env.int(
+    "K2_TERMINAL_INPUT_BYTES_PER_SECOND", default=64 * 1024
+)
+K2_TERMINAL_INPUT_BURST_BYTES = env.int("K2_TERMINAL_INPUT_BURST_BYTES", default=1024 * 1024)
+K2_TERMINAL_OUTPUT_WINDOW_BYTES = env.int("K2_TERMINAL_OUTPUT_WINDOW_BYTES", default=1024 * 1024)
+K2_TERMINAL_RECORDING_DAYS = env.int("K2_TERMINAL_RECORDING_DAYS", default=90)
+K2_TERMINAL_RECORDING_MAX_BYTES = env.int("K2_TERMINAL_RECORDING_MAX_BYTES", default=100 * 2**20)
+K2_TERMINAL_SPOOL_DIR = env.str("K2_TERMINAL_SPOOL_DIR", default=str(VAR_DIR / "terminal"))
 K2_APPROVALS_PORTAL_URL = env.str("K2_PORTAL_URL", default="")
 K2_APPROVALS_EMAIL_ENABLED = env.bool("K2_APPROVALS_EMAIL_ENABLED", default=True)
 

@@ -13,6 +13,10 @@ const files = [
   ["@tabler/icons-webfont/dist/fonts", "icons/fonts"],
   ["htmx.org/dist/htmx.min.js", "htmx/htmx.min.js"],
   ["chart.js/dist/chart.umd.min.js", "chartjs/chart.umd.min.js"],
+  ["@xterm/xterm/lib/xterm.js", "xterm/xterm.js"],
+  ["@xterm/xterm/css/xterm.css", "xterm/xterm.css"],
+  ["@xterm/addon-fit/lib/addon-fit.js", "xterm/addon-fit.js"],
+  ["asciinema-player/dist/bundle", "asciinema-player"],
 ];
 
 rmSync(out, { recursive: true, force: true });

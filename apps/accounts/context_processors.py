@@ -32,6 +32,7 @@ def _nav_items() -> list[tuple[str, str, str, Callable[[object], bool]]]:
         ("analytics:dashboard", _("Analytics"), "chart-bar", can_view_analytics),
         ("reconciler:index", _("Reconciler"), "refresh", can_view_reconciler),
         ("audit:list", _("Audit"), "shield-check", can_view_audit),
+        ("terminal:sessions", _("Terminals"), "terminal-2", _signed_in),
     ]
 
 

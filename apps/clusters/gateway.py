@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import urllib3
 from django.conf import settings
@@ -337,6 +338,7 @@ class _Entry:
     breaker: Breaker = field(default_factory=Breaker)
     key: tuple | None = None
     clients: Clients | None = None
+    stream_ssl: tuple | None = None  # (key, SSLContext) of streams, rebuilt with the clients
 
 
 _entries: dict[int, _Entry] = {}
@@ -397,6 +399,25 @@ def _backoff(attempt: int, limits: Limits) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
+def _fail_fast(cluster, entry: _Entry, limits: Limits, operation: str) -> None:
+    """Refuse at once a cluster the probes marked unreachable or whose breaker is open."""
+    label = cluster.name
+    if getattr(cluster, "health", None) == Health.UNREACHABLE:
+        CALLS.labels(label, operation, Kind.CIRCUIT_OPEN).inc()
+        raise GatewayError(
+            Kind.CIRCUIT_OPEN,
+            _("Cluster %(name)s is unreachable; calls resume after a probe succeeds.")
+            % {"name": label},
+        )
+    if not entry.breaker.allow(limits.breaker_cooldown):
+        CALLS.labels(label, operation, Kind.CIRCUIT_OPEN).inc()
+        raise GatewayError(
+            Kind.CIRCUIT_OPEN,
+            _("Cluster %(name)s is failing; K2Cloud stopped calling it for a while.")
+            % {"name": label},
+        )
+
+
 def call(
     cluster,
     operation: str,
@@ -418,20 +439,7 @@ def call(
     label = cluster.name
     stats = stats if stats is not None else CallStats()
     if not probe:
-        if getattr(cluster, "health", None) == Health.UNREACHABLE:
-            CALLS.labels(label, operation, Kind.CIRCUIT_OPEN).inc()
-            raise GatewayError(
-                Kind.CIRCUIT_OPEN,
-                _("Cluster %(name)s is unreachable; calls resume after a probe succeeds.")
-                % {"name": label},
-            )
-        if not entry.breaker.allow(limits.breaker_cooldown):
-            CALLS.labels(label, operation, Kind.CIRCUIT_OPEN).inc()
-            raise GatewayError(
-                Kind.CIRCUIT_OPEN,
-                _("Cluster %(name)s is failing; K2Cloud stopped calling it for a while.")
-                % {"name": label},
-            )
+        _fail_fast(cluster, entry, limits, operation)
     if not entry.semaphore.acquire(timeout=limits.acquire_timeout):
         CALLS.labels(label, operation, Kind.BUSY).inc()
         raise GatewayError(
@@ -650,3 +658,70 @@ def request_json(clients, method: str, path: str, *, query: list | None = None,
         exc.body = data.decode("utf-8", "replace") if data else ""
         raise exc
     return json.loads(data) if data else {}
+
+
+# --- streams (exec, logs follow, watch) ---------------------------------------------------
+@dataclass(frozen=True)
+class StreamTarget:
+    """Where and how to open one streaming request (a websocket or a chunked GET) to a
+    cluster: the URL, the authorization header and the TLS context built from the same
+    cached credentials as `call`'s clients. The stream bridge (apps/clusters/streams.py)
+    opens it; nothing else learns the cluster's credentials."""
+
+    url: str
+    headers: dict[str, str]
+    ssl: ssl.SSLContext | bool
+    server_hostname: str | None = None
+
+
+def _ssl_context(conf) -> ssl.SSLContext | bool:
+    if not conf.verify_ssl:
+        return False
+    ctx = ssl.create_default_context(cadata=conf.ca_cert_data or None)
+    if conf.cert_file:
+        ctx.load_cert_chain(conf.cert_file, conf.key_file)
+    return ctx
+
+
+def stream_target(cluster, path: str, query: list[tuple[str, str]], *,
+                  scheme: str = "wss") -> StreamTarget:  # fmt: skip
+    """The target of a streaming request to `path` on `cluster` (GatewayError when the
+    cluster is unreachable, its breaker open, or its credentials unreadable)."""
+    limits = Limits.current()
+    entry = _entry(cluster, limits)
+    _fail_fast(cluster, entry, limits, "stream")
+    try:
+        clients = _clients(cluster, entry, limits)
+    except DecryptionError as exc:
+        raise GatewayError(
+            Kind.UNAUTHORIZED,
+            _("The stored credentials of cluster %(name)s cannot be decrypted with "
+              "K2_ENCRYPTION_KEYS (was a key removed before rotation?).") % {"name": cluster.name},
+        ) from exc  # fmt: skip
+    conf = clients.api_client.configuration
+    with _entries_lock:
+        cached = entry.stream_ssl
+        if cached is None or cached[0] != entry.key:
+            cached = entry.stream_ssl = (entry.key, _ssl_context(conf))
+    headers = {"User-Agent": "k2cloud-gateway"}
+    token = (conf.api_key or {}).get("authorization")
+    if token:
+        headers["Authorization"] = token
+    base = conf.host.rstrip("/")
+    if scheme == "wss":
+        base = base.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+    url = f"{base}{path}?{urlencode(query)}" if query else f"{base}{path}"
+    return StreamTarget(url=url, headers=headers, ssl=cached[1],
+                        server_hostname=conf.tls_server_name or None)  # fmt: skip
+
+
+def stream_failed(cluster, exc: BaseException) -> GatewayError:
+    """Classify a failed stream open like a failed call, feeding the same breaker."""
+    limits = Limits.current()
+    entry = _entry(cluster, limits)
+    error = classify(exc, cluster.api_url)
+    ERRORS.labels(cluster.name, error.kind).inc()
+    if error.kind not in CLIENT_SIDE and entry.breaker.failed(limits.breaker_threshold):
+        BREAKER_OPEN.labels(cluster.name).set(1)
+    CALLS.labels(cluster.name, "stream", error.kind).inc()
+    return error

@@ -26,7 +26,8 @@ MAX_REMINDERS = 10
 MAX_REMINDER_DAY = 365
 
 # Where a new environment's defaults come from: test memory is overcommitted 2x, production
-# memory never, and production never gets a web terminal nor an expiry date.
+# memory never, and production never gets a web terminal nor an expiry date; machine
+# learning gets no web terminal by default (an admin may allow it per cluster).
 BUILTIN_DEFAULTS = {
     Environment.TEST: {
         "cpu_overcommit": Decimal("4"), "memory_overcommit": Decimal("2"),
@@ -54,7 +55,7 @@ BUILTIN_DEFAULTS = {
         "default_quota_cpu": "16", "default_quota_memory": "64Gi",
         "max_quota_cpu": "64", "max_quota_memory": "256Gi",
         "default_lifetime_days": 30, "renewal_days": 30, "renewal_cap_days": 180,
-        "reminder_days": None, "terminal_allowed": True,
+        "reminder_days": None, "terminal_allowed": False,  # GPU nodes: k2ctl, not a web shell
     },
 }  # fmt: skip
 

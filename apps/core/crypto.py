@@ -54,6 +54,18 @@ def decrypt(ciphertext: str) -> str:
         raise DecryptionError("stored secret cannot be decrypted with K2_ENCRYPTION_KEYS") from exc
 
 
+def encrypt_bytes(data: bytes) -> bytes:
+    """A Fernet token of `data` (blobs: terminal recordings)."""
+    return _fernet().encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet().decrypt(token)
+    except InvalidToken as exc:
+        raise DecryptionError("stored data cannot be decrypted with K2_ENCRYPTION_KEYS") from exc
+
+
 def rotate(ciphertext: str) -> str:
     """Re-encrypt with the newest key (a no-op in meaning, a new token on disk)."""
     try:

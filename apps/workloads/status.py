@@ -94,6 +94,7 @@ def _pod_row(pod, cluster_name: str, now: datetime) -> tuple[dict, dict | None]:
         "created_at": _iso(pod.metadata.creation_timestamp),
         "track": labels.get(TRACK_LABEL, ""),
         "revision": labels.get(REVISION_LABEL, ""),
+        "containers": [c.name for c in (pod.spec.containers or [])],
     }
     return row, oom
 

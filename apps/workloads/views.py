@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from apps.audit.actors import Actor
 from apps.core.forms import add_service_errors, error_text
 from apps.spaces.selectors import get_space_or_404, spaces_visible_to
+from apps.terminal.access import SHELLS, terminal_clusters
 from apps.workloads import permissions, selectors, services
 from apps.workloads.choices import TRANSIENT_STATUSES
 from apps.workloads.forms import (
@@ -201,12 +202,12 @@ def status_fragment(request, space_slug: str, name: str):
     app = selectors.get_app_or_404(request.user, space_slug, name)
     part = request.GET.get("part", "overview")
     status = read_status(app)
-    return render(
-        request,
-        "workloads/_status.html",
-        {"app": app, "status": status, "part": part,
-         "polling": status["phase"] in TRANSIENT_STATUSES or app.status in TRANSIENT_STATUSES},
-    )  # fmt: skip
+    context = {"app": app, "status": status, "part": part,
+               "polling": status["phase"] in TRANSIENT_STATUSES or app.status in TRANSIENT_STATUSES}  # fmt: skip
+    if part == "pods":
+        context["terminal_clusters"] = terminal_clusters(request.user, app)
+        context["terminal_shells"] = list(SHELLS)
+    return render(request, "workloads/_status.html", context)
 
 
 @login_required
