@@ -18,6 +18,7 @@ every open terminal also re-checks every K2_TERMINAL_RECHECK_SECONDS, so a lost 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -45,8 +46,14 @@ def cluster_group(cluster_id: int) -> str:
 
 
 def _send(group: str, **extra) -> None:
+    message = {"type": EVENT, **extra}
     try:
-        async_to_sync(get_channel_layer().group_send)(group, {"type": EVENT, **extra})
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # the usual case: sync code (a view's or a task's thread)
+            async_to_sync(get_channel_layer().group_send)(group, message)
+        else:  # sync code called on an event loop's own thread
+            loop.create_task(get_channel_layer().group_send(group, message))
     except Exception as exc:  # noqa: BLE001 - the periodic re-check still closes it
         log.warning("terminal revocation push to %s failed: %s", group, exc)
 

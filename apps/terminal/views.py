@@ -3,6 +3,7 @@ apps/terminal/consumers.py), the reason in words when it may not open, the sessi
 with the command-log search, a session's page with its commands and the recording's replay
 (asciinema-player), and the recording for the player."""
 
+from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
@@ -18,6 +19,11 @@ from apps.terminal.forms import SessionFilterForm
 from apps.terminal.sessions import LimitReached, check_limits
 
 PAGE_SIZE = 25
+# xterm.js and asciinema-player size their cells with <style> elements they create, and the
+# player decodes recordings in WebAssembly: these two pages allow exactly that (scripts
+# still come from this server only, never inline).
+TERMINAL_CSP = csp_update({"style-src": ["'unsafe-inline'"]})
+REPLAY_CSP = csp_update({"style-src": ["'unsafe-inline'"], "script-src": ["'wasm-unsafe-eval'"]})
 
 
 def _target(request, space: str, app: str) -> Target:
@@ -39,6 +45,7 @@ def _refusal(request, target: Target) -> str:
 
 
 @login_required
+@TERMINAL_CSP
 def terminal(request, space: str, app: str):
     """The full-width terminal; when it may not open, the page says why (403)."""
     target = _target(request, space, app)
@@ -77,6 +84,7 @@ def session_list(request):
 
 
 @login_required
+@REPLAY_CSP
 def session_detail(request, key):
     session = selectors.get_session_or_404(request.user, key)
     commands = session.commands.all()[:2000]
