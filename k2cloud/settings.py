@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "apps.analytics",
     "apps.operations",
     "apps.backups",
+    "apps.ipam",
 ]
 
 MIDDLEWARE = [
@@ -430,6 +431,15 @@ K2_BACKUP_STORE_URL = env.str("K2_BACKUP_STORE_URL", default=f"file://{VAR_DIR /
 K2_BACKUP_S3_ENDPOINT_URL = env.str("K2_BACKUP_S3_ENDPOINT_URL", default="")
 K2_BACKUP_KEEP_PER_SPACE = env.int("K2_BACKUP_KEEP_PER_SPACE", default=5)
 K2_BACKUP_PREDESTROY_KEEP_DAYS = env.int("K2_BACKUP_PREDESTROY_KEEP_DAYS", default=90)
+# Calico leaked-IP cleanup (apps/ipam, docs/ipam.md): defaults of a new cluster's IPAM
+# policy (each cluster's own values are edited in the portal), the LIST page size, and how
+# often a release re-reads after a 409 before it gives up on an address.
+K2_IPAM_GRACE_SECONDS = env.int("K2_IPAM_GRACE_SECONDS", default=900)
+K2_IPAM_RELEASE_BOUND = env.int("K2_IPAM_RELEASE_BOUND", default=200)
+K2_IPAM_MAX_LEAKED_SHARE = env.float("K2_IPAM_MAX_LEAKED_SHARE", default=0.5)
+K2_IPAM_INTERVAL_SECONDS = env.int("K2_IPAM_INTERVAL_SECONDS", default=600)
+K2_IPAM_LIST_PAGE_SIZE = env.int("K2_IPAM_LIST_PAGE_SIZE", default=500)
+K2_IPAM_CONFLICT_RETRIES = env.int("K2_IPAM_CONFLICT_RETRIES", default=5)
 K2_APPROVALS_PORTAL_URL = env.str("K2_PORTAL_URL", default="")
 K2_APPROVALS_EMAIL_ENABLED = env.bool("K2_APPROVALS_EMAIL_ENABLED", default=True)
 
