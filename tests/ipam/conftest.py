@@ -11,7 +11,7 @@ import pytest
 from kubernetes import client as k8s
 
 from apps.audit.actors import Actor
-from apps.ipam.models import LeakCandidate
+from apps.ipam.models import IpamPolicy, LeakCandidate
 from apps.ipam.services import policy_for
 from tests.conftest import sim_for
 from tests.helpers import register, wait_for
@@ -27,8 +27,11 @@ def sim(k2sim_clusters):
 
 @pytest.fixture
 def cluster(sim, db):
+    """The shared "ipam" cluster, registered as a test cluster (release mode). The area's
+    tests leave leaks behind for each other, so the stop-above share is lifted here (its
+    own test lowers it)."""
     cluster = register(sim["ipam"], ready=True)
-    policy_for(cluster)
+    IpamPolicy.objects.filter(pk=policy_for(cluster).pk).update(max_leaked_share=1.0)
     return cluster
 
 
@@ -46,7 +49,9 @@ def custom(sim):
 def namespace(core):
     name = f"ipam-{next(_names)}-{id(core) % 10000}"
     core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
-    return name
+    yield name
+    # The cluster is shared by the area's tests: its nodes' pod capacity is given back.
+    delete_pods(core, name, [p.metadata.name for p in core.list_namespaced_pod(name).items])
 
 
 ADMIN = Actor.system("tests.ipam")
@@ -89,3 +94,24 @@ def pass_grace(cluster, seconds: int | None = None) -> None:
     seconds = seconds if seconds is not None else policy_for(cluster).grace_seconds + 1
     for row in LeakCandidate.objects.filter(cluster=cluster):
         LeakCandidate.objects.filter(pk=row.pk).update(first_seen_at=row.first_seen_at - timedelta(seconds=seconds))
+
+
+def set_leak_rate(sim, rate: float) -> None:
+    handle = sim["ipam"]
+    handle.call(lambda: setattr(handle.cluster.cfg, "ip_leak_rate", rate))
+
+
+@pytest.fixture
+def leak_all(sim):
+    """Every pod deleted in the test leaks its IP (k2sim's rate set to 1 for the test)."""
+    set_leak_rate(sim, 1.0)
+    yield
+    set_leak_rate(sim, 0.3)
+
+
+@pytest.fixture
+def leaked_pod(core, namespace, leak_all):
+    """One pod created and deleted: (name, its leaked IP)."""
+    ip = make_pods(core, namespace, 1, prefix="leak")["leak-0"]
+    delete_pods(core, namespace, ["leak-0"])
+    return "leak-0", ip
