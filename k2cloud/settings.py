@@ -289,6 +289,9 @@ SPECTACULAR_SETTINGS = {
         "BackupStateEnum": "apps.backups.choices.BackupState",
         "BackupTriggerEnum": "apps.backups.choices.BackupTrigger",
         "TriggerEnum": "apps.reconciler.choices.Trigger",
+        "IpamRunStateEnum": "apps.ipam.choices.RunState",
+        "IpamTriggerEnum": "apps.ipam.choices.Trigger",
+        "IpamModeEnum": "apps.ipam.choices.Mode",
     },
 }
 K2_TOKEN_DEFAULT_EXPIRY_DAYS = env.int("K2_TOKEN_DEFAULT_EXPIRY_DAYS", default=90)

@@ -38,6 +38,7 @@ urlpatterns = [
     path("audit/", include("apps.audit.urls")),
     path("operations/", include("apps.operations.urls")),
     path("backups/", include("apps.backups.urls")),
+    path("ipam/", include("apps.ipam.urls")),
 ]
 
 if settings.OIDC_ENABLED:

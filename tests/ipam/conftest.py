@@ -115,3 +115,13 @@ def leaked_pod(core, namespace, leak_all):
     ip = make_pods(core, namespace, 1, prefix="leak")["leak-0"]
     delete_pods(core, namespace, ["leak-0"])
     return "leak-0", ip
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """(task, args, options) the services queued, instead of a broker."""
+    from apps.core import tasks
+
+    messages: list[tuple] = []
+    monkeypatch.setattr(tasks, "send", lambda name, args, kwargs, options: messages.append((name, args, options)))
+    return messages
