@@ -72,6 +72,11 @@ test:
 smoke:
 	$(PY) tools/test_stack.py --sqlite -- $(VENV)/bin/pytest -q -m smoke --junitxml=var/junit-smoke.xml
 
+# Benchmarks with figures in their closing notes (bench/README.md lists every benchmark and its
+# command); BENCH_ARGS passes options, e.g. `make bench BENCH_ARGS=--quick`.
+bench: deps
+	$(PY) tools/test_stack.py -- $(PY) bench/ipam.py $(BENCH_ARGS)
+
 schema: deps
 	@# Generated against PostgreSQL, the production database: integer ranges depend on it.
 	$(PY) tools/test_stack.py -- env DEBUG=1 $(MANAGE) spectacular --file docs/openapi.yaml --validate --fail-on-warn

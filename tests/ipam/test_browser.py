@@ -14,16 +14,17 @@ from apps.ipam.services import run_cluster
 from apps.operations.models import Operation
 from apps.operations.services import run_operation
 from tests.conftest import sign_in
-from tests.ipam.conftest import ADMIN, pass_grace
+from tests.ipam.conftest import ADMIN, make_pods, pass_grace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path("var/screenshots")
 
 
 def test_admin_sees_the_leaked_share_and_releases_after_confirming(
-    cluster, admin_user, leaked_pod, page, sent
+    cluster, admin_user, core, namespace, leaked_pod, page, sent
 ):
     _name, ip = leaked_pod
+    make_pods(core, namespace, 6, prefix="live")
     run_cluster(cluster, trigger=Trigger.SCHEDULE, actor=ADMIN)
     pass_grace(cluster)
     run_cluster(cluster, trigger=Trigger.SCAN, actor=ADMIN)
