@@ -65,13 +65,23 @@ def choose_leaks(h, leaked: int, blocks: int) -> list[str]:
         out: dict[str, list[str]] = {}
         for b in h.cluster.store.objects("crd.projectcalico.org/ipamblocks"):
             spec = b["spec"]
-            names = [spec["attributes"][i]["secondary"]["pod"] for i in spec["allocations"] if i is not None]
+            names = [
+                spec["attributes"][i]["secondary"]["pod"]
+                for i in spec["allocations"]
+                if i is not None
+            ]
             out[b["metadata"]["name"]] = names
         return out
 
-    groups = [names for _b, names in sorted(h.call(by_block).items()) if len(names) >= leaked // blocks + 1]
+    groups = [
+        names
+        for _b, names in sorted(h.call(by_block).items())
+        if len(names) >= leaked // blocks + 1
+    ]
     if len(groups) < blocks:
-        sys.exit(f"only {len(groups)} blocks hold enough pods for {leaked} leaks in {blocks} blocks")
+        sys.exit(
+            f"only {len(groups)} blocks hold enough pods for {leaked} leaks in {blocks} blocks"
+        )
     groups = groups[:blocks]
     chosen: list[str] = []
     i = 0
@@ -131,7 +141,9 @@ def main() -> None:
     parser.add_argument("--leaked", type=int, default=500)
     parser.add_argument("--blocks", type=int, default=80, help="blocks the leaks are spread over")
     parser.add_argument("--nodes", type=int, default=50)
-    parser.add_argument("--quick", action="store_true", help="500 pods, 50 leaked, 8 blocks, 6 nodes")
+    parser.add_argument(
+        "--quick", action="store_true", help="500 pods, 50 leaked, 8 blocks, 6 nodes"
+    )
     args = parser.parse_args()
     if args.quick:
         args.pods, args.leaked, args.blocks, args.nodes = 500, 50, 8, 6
@@ -148,12 +160,11 @@ def main() -> None:
 
 
 def run(h, args) -> None:
+    from apps.audit.actors import Actor
     from apps.ipam.choices import Mode, Trigger
     from apps.ipam.models import IpamPolicy, LeakCandidate
     from apps.ipam.services import policy_for, run_cluster
     from tests.helpers import register
-
-    from apps.audit.actors import Actor
 
     t0 = time.perf_counter()
     load(h, args.pods + args.leaked)
@@ -179,10 +190,14 @@ def run(h, args) -> None:
 
     base_s, base_calls, base_leaked = calicoctl_way(cluster)
     print(f"per-GET way: {base_s:7.2f} s  {base_calls:6d} API calls  {base_leaked} leaked")
-    print(f"ratio (per-GET way / scan): {base_s / scan_s:.1f}x time, {base_calls / max(scan.report['api_calls'], 1):.0f}x calls")
+    print(
+        f"ratio (per-GET way / scan): {base_s / scan_s:.1f}x time, {base_calls / max(scan.report['api_calls'], 1):.0f}x calls"
+    )
 
     for row in LeakCandidate.objects.filter(cluster=cluster):
-        LeakCandidate.objects.filter(pk=row.pk).update(first_seen_at=row.first_seen_at - timedelta(hours=1))
+        LeakCandidate.objects.filter(pk=row.pk).update(
+            first_seen_at=row.first_seen_at - timedelta(hours=1)
+        )
     started = time.perf_counter()
     release = run_cluster(cluster, trigger=Trigger.SCHEDULE, actor=actor)
     release_s = time.perf_counter() - started

@@ -127,7 +127,9 @@ class Scan:
 
     @property
     def releasable(self) -> list[Allocation]:
-        return [a for a in self.allocations if a.releasable and a.block not in self.malformed_blocks]
+        return [
+            a for a in self.allocations if a.releasable and a.block not in self.malformed_blocks
+        ]
 
     def counts(self) -> dict[str, int]:
         by_class = Counter(a.klass for a in self.allocations)
@@ -195,7 +197,11 @@ def _block_problems(name: str, spec: dict, size: int) -> list[str]:
     for ordinal, index in enumerate(allocations):
         if index is None:
             continue
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(attributes):
+        if (
+            not isinstance(index, int)
+            or isinstance(index, bool)
+            or not 0 <= index < len(attributes)
+        ):
             problems.append(f"block {name}: allocation {ordinal} points at attribute {index!r} "
                             f"of {len(attributes)}")  # fmt: skip
     return problems
@@ -255,7 +261,11 @@ def classify(*, pools: list[dict], blocks: list[dict], handles: list[dict],
             owner = attr.get("secondary") or {}
             if handle:
                 handle_use[(handle, str(net))] += 1
-            ns, pod_name, node = owner.get("namespace", ""), owner.get("pod", ""), owner.get("node", "")
+            ns, pod_name, node = (
+                owner.get("namespace", ""),
+                owner.get("pod", ""),
+                owner.get("node", ""),
+            )
             klass, reason = _decide(ip, handle, ns, pod_name, node, by_pod, live_ips, handle_names)
             blocked = ""
             if klass == LEAKED:

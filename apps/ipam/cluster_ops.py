@@ -74,11 +74,15 @@ def get_pod(cluster, namespace: str, name: str, *, stats: CallStats | None = Non
 
 
 def get_block(cluster, name: str, *, stats: CallStats | None = None) -> dict | None:
-    return _get_or_none(cluster, "ipam_get_block", f"{PATHS['ipamblocks']}/{quote(name, safe='')}", stats)
+    return _get_or_none(
+        cluster, "ipam_get_block", f"{PATHS['ipamblocks']}/{quote(name, safe='')}", stats
+    )
 
 
 def get_handle(cluster, name: str, *, stats: CallStats | None = None) -> dict | None:
-    return _get_or_none(cluster, "ipam_get_handle", f"{PATHS['ipamhandles']}/{quote(name, safe='')}", stats)
+    return _get_or_none(
+        cluster, "ipam_get_handle", f"{PATHS['ipamhandles']}/{quote(name, safe='')}", stats
+    )
 
 
 def replace_block(cluster, block: dict, *, stats: CallStats | None = None) -> dict:

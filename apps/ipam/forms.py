@@ -17,7 +17,9 @@ class PolicyForm(forms.Form):
         label=_("Stop above leaked share"), min_value=0.01, max_value=1.0,
         help_text=_("0.5: a run releases nothing when half of a pool's allocations look leaked."),
     )  # fmt: skip
-    interval_seconds = forms.IntegerField(label=_("Scan every (seconds)"), min_value=60, max_value=86400)
+    interval_seconds = forms.IntegerField(
+        label=_("Scan every (seconds)"), min_value=60, max_value=86400
+    )
     pools = forms.CharField(
         label=_("K2Cloud's pools"), required=False,
         help_text=_("IPPool names K2Cloud may release from, comma-separated (empty: every enabled pool)."),

@@ -43,7 +43,15 @@ from apps.clusters.models import Cluster
 from apps.ipam import cluster_ops
 from apps.ipam.choices import Mode, RunState, Trigger
 from apps.ipam.classify import Allocation, Scan, classify, still_gone
-from apps.ipam.metrics import ALERTS, ALLOCATIONS, CONFLICTS, LEAKED_SHARE, RELEASES, RUNS, SCAN_SECONDS
+from apps.ipam.metrics import (
+    ALERTS,
+    ALLOCATIONS,
+    CONFLICTS,
+    LEAKED_SHARE,
+    RELEASES,
+    RUNS,
+    SCAN_SECONDS,
+)
 from apps.ipam.models import IpamPolicy, IpamRun, LeakCandidate, defaults_for
 from apps.ipam.permissions import can_manage_ipam
 from apps.ipam.release import ALREADY_RELEASED, CHANGED_HANDS, GAVE_UP, RELEASED, release_address
@@ -64,7 +72,9 @@ class NoCalico(Exception):
 
 
 def policy_for(cluster: Cluster) -> IpamPolicy:
-    policy, _created = IpamPolicy.objects.get_or_create(cluster=cluster, defaults=defaults_for(cluster))
+    policy, _created = IpamPolicy.objects.get_or_create(
+        cluster=cluster, defaults=defaults_for(cluster)
+    )
     return policy
 
 
@@ -210,7 +220,9 @@ def run_cluster(cluster: Cluster, *, trigger: str, actor: Actor,
     policy = policy_for(cluster)
     # A scan never releases; a scheduled run releases in release mode; "release now" does
     # (its service refuses a cluster whose mode is off).
-    release = trigger == Trigger.RELEASE or (trigger == Trigger.SCHEDULE and policy.mode == Mode.RELEASE)
+    release = trigger == Trigger.RELEASE or (
+        trigger == Trigger.SCHEDULE and policy.mode == Mode.RELEASE
+    )
     run = IpamRun.objects.create(cluster=cluster, operation=operation, trigger=trigger,
                                  mode=policy.mode, actor_name=actor.name[:150])  # fmt: skip
     counts = _empty_counts()
@@ -219,8 +231,12 @@ def run_cluster(cluster: Cluster, *, trigger: str, actor: Actor,
                     "orphan_handles": [], "stale_affinities": [], "stopped": ""}  # fmt: skip
     lock = _lock(cluster)
     if not lock.acquire(wait=0):
-        return _finish(run, RunState.SKIPPED, report,
-                       _("Another IPAM run of this cluster is under way; this one was skipped."))
+        return _finish(
+            run,
+            RunState.SKIPPED,
+            report,
+            _("Another IPAM run of this cluster is under way; this one was skipped."),
+        )
     stats = CallStats()
     started = time.monotonic()
     try:
@@ -232,8 +248,12 @@ def run_cluster(cluster: Cluster, *, trigger: str, actor: Actor,
                            _("No Calico on this cluster: it serves no crd.projectcalico.org IPPools."))  # fmt: skip
         except GatewayError as exc:
             report["api_calls"] = stats.attempts
-            return _finish(run, RunState.FAILED, report,
-                           _("The scan could not read the cluster: %(e)s") % {"e": exc})
+            return _finish(
+                run,
+                RunState.FAILED,
+                report,
+                _("The scan could not read the cluster: %(e)s") % {"e": exc},
+            )
         SCAN_SECONDS.observe(time.monotonic() - started)
         report["scan_seconds"] = round(time.monotonic() - started, 3)
         now = timezone.now()
@@ -246,7 +266,14 @@ def run_cluster(cluster: Cluster, *, trigger: str, actor: Actor,
         if stopped:
             report["stopped"] = stopped
             ALERTS.labels(cluster.name).inc()
-            record(actor, "ipam.alert", cluster, cluster=cluster, outcome=Outcome.FAILED, reason=stopped)
+            record(
+                actor,
+                "ipam.alert",
+                cluster,
+                cluster=cluster,
+                outcome=Outcome.FAILED,
+                reason=stopped,
+            )
             state, error = RunState.STOPPED, stopped
         elif release and eligible:
             batch = eligible[: policy.release_bound]
@@ -283,7 +310,9 @@ def _fill_scan_report(cluster, scan: Scan, report: dict, counts: dict, held, pol
     report["problems"] = scan.problems[:REPORT_ROWS]
     report["orphan_handles"] = scan.orphan_handles[:REPORT_ROWS]
     report["stale_affinities"] = scan.stale_affinities[:REPORT_ROWS]
-    report["candidates"] = [_entry(a, blocked_by=a.blocked_by) for a in scan.candidates[:REPORT_ROWS]]
+    report["candidates"] = [
+        _entry(a, blocked_by=a.blocked_by) for a in scan.candidates[:REPORT_ROWS]
+    ]
     report["grace_seconds"] = policy.grace_seconds
     for klass, value in scan.counts().items():
         ALLOCATIONS.labels(cluster.name, klass).set(value)
@@ -322,7 +351,9 @@ def release_preview(cluster: Cluster, now=None) -> list[LeakCandidate]:
     policy = policy_for(cluster)
     cutoff = (now or timezone.now()) - timedelta(seconds=policy.grace_seconds)
     rows = LeakCandidate.objects.filter(cluster=cluster, first_seen_at__lte=cutoff)
-    last = IpamRun.objects.filter(cluster=cluster, state__in=[RunState.SUCCEEDED, RunState.STOPPED]).first()
+    last = IpamRun.objects.filter(
+        cluster=cluster, state__in=[RunState.SUCCEEDED, RunState.STOPPED]
+    ).first()
     blocked = {c["ip"] for c in ((last.report or {}).get("candidates") or []) if c.get("blocked_by")} if last else set()  # fmt: skip
     return [r for r in rows.order_by("first_seen_at", "cidr", "ordinal") if r.ip not in blocked][
         : policy.release_bound
@@ -346,8 +377,12 @@ def do_schedule_due(now=None) -> dict:
         if cluster.health == Health.UNREACHABLE:
             run = IpamRun.objects.create(cluster=cluster, trigger=Trigger.SCHEDULE, mode=policy.mode,
                                          actor_name=SCHEDULER.name[:150])  # fmt: skip
-            _finish(run, RunState.SKIPPED, {"counts": _empty_counts()},
-                    _("The cluster is unreachable; skipped until a probe succeeds."))
+            _finish(
+                run,
+                RunState.SKIPPED,
+                {"counts": _empty_counts()},
+                _("The cluster is unreachable; skipped until a probe succeeds."),
+            )
             skipped += 1
             continue
         _start(cluster, Trigger.SCHEDULE, SCHEDULER)
@@ -364,7 +399,9 @@ def do_update_policy(cluster: Cluster, *, actor: Actor, **fields) -> IpamPolicy:
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in unknown})
     pools = fields.get("pools")
-    if pools is not None and (not isinstance(pools, list) or not all(isinstance(p, str) and p for p in pools)):
+    if pools is not None and (
+        not isinstance(pools, list) or not all(isinstance(p, str) and p for p in pools)
+    ):
         raise ValidationError({"pools": _("A list of IPPool names.")})
     with transaction.atomic():
         policy = IpamPolicy.objects.select_for_update().get(pk=policy_for(cluster).pk)

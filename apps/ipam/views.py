@@ -59,7 +59,9 @@ def cluster_page(request, name: str):
     form = PolicyForm.for_policy(policy, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.do_update_policy(cluster, actor=Actor.from_request(request), **form.cleaned_data)
+            services.do_update_policy(
+                cluster, actor=Actor.from_request(request), **form.cleaned_data
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

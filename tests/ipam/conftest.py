@@ -57,7 +57,9 @@ def namespace(core):
 ADMIN = Actor.system("tests.ipam")
 
 
-def make_pods(core, namespace: str, count: int, prefix: str = "p", node: str | None = None) -> dict[str, str]:
+def make_pods(
+    core, namespace: str, count: int, prefix: str = "p", node: str | None = None
+) -> dict[str, str]:
     """Create `count` pods and wait until each has its IP; {name: ip}."""
     names = [f"{prefix}-{i}" for i in range(count)]
     for name in names:
@@ -93,7 +95,9 @@ def pass_grace(cluster, seconds: int | None = None) -> None:
     """Let the grace period pass for every candidate found so far."""
     seconds = seconds if seconds is not None else policy_for(cluster).grace_seconds + 1
     for row in LeakCandidate.objects.filter(cluster=cluster):
-        LeakCandidate.objects.filter(pk=row.pk).update(first_seen_at=row.first_seen_at - timedelta(seconds=seconds))
+        LeakCandidate.objects.filter(pk=row.pk).update(
+            first_seen_at=row.first_seen_at - timedelta(seconds=seconds)
+        )
 
 
 def set_leak_rate(sim, rate: float) -> None:
@@ -123,5 +127,7 @@ def sent(monkeypatch):
     from apps.core import tasks
 
     messages: list[tuple] = []
-    monkeypatch.setattr(tasks, "send", lambda name, args, kwargs, options: messages.append((name, args, options)))
+    monkeypatch.setattr(
+        tasks, "send", lambda name, args, kwargs, options: messages.append((name, args, options))
+    )
     return messages

@@ -111,7 +111,9 @@ def test_schedule_starts_due_clusters_on_bulk_and_skips_unreachable_ones(cluster
     down = register(sim["ipam-nocalico"], name="ipam-down", ready=True)
     Cluster.objects.filter(pk=down.pk).update(health=Health.UNREACHABLE)
     off = register(sim["ipam-nocalico"], name="ipam-off", ready=True)
-    IpamPolicy.objects.filter(cluster=off).update(mode="off") or IpamPolicy.objects.create(cluster=off, mode="off")
+    IpamPolicy.objects.filter(cluster=off).update(mode="off") or IpamPolicy.objects.create(
+        cluster=off, mode="off"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         result = do_schedule_due()
     assert result == {"started": 2, "skipped": 1}

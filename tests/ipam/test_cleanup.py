@@ -7,7 +7,6 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from kubernetes import client as k8s
 
 from apps.audit.models import AuditEvent
 from apps.ipam.choices import Mode, RunState, Trigger
@@ -69,7 +68,7 @@ def test_scan_finds_what_k2sim_leaked_and_releases_it_after_the_grace_period(
     events = AuditEvent.objects.filter(action="ipam.release", cluster_id=cluster.name)
     assert {e.changes["handle"] for e in events} == leaked
     assert {e.target_id for e in events} == released_ips
-    live = set(ips[f"p-{i}"] for i in range(150, 200))
+    live = {ips[f"p-{i}"] for i in range(150, 200)}
     assert not released_ips & live, "a live pod's address was released"
 
     # The blocks are consistent: every released ordinal is unallocated, no attribute

@@ -28,7 +28,11 @@ def test_the_policy_form_saves_and_names_the_bad_field(cluster, client, admin_us
             "max_leaked_share": "0.4", "interval_seconds": "300", "pools": "default-ipv4-ippool"}  # fmt: skip
     assert client.post(url, form).status_code == 302
     policy = IpamPolicy.objects.get(cluster=cluster)
-    assert (policy.mode, policy.grace_seconds, policy.pools) == ("report", 600, ["default-ipv4-ippool"])
+    assert (policy.mode, policy.grace_seconds, policy.pools) == (
+        "report",
+        600,
+        ["default-ipv4-ippool"],
+    )
     bad = client.post(url, {**form, "interval_seconds": "5"})
     assert bad.status_code == 200 and b"is-invalid" in bad.content
 

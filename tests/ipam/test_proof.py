@@ -10,7 +10,7 @@ import pytest
 
 from apps.clusters import gateway
 from apps.ipam import cluster_ops
-from apps.ipam.choices import RunState, Trigger
+from apps.ipam.choices import Trigger
 from apps.ipam.models import LeakCandidate
 from apps.ipam.release import ALREADY_RELEASED, RELEASED, release_address
 from apps.ipam.services import run_cluster
@@ -38,7 +38,9 @@ def _allocated(custom) -> dict[str, str]:
     return out
 
 
-def test_a_pod_recreated_with_the_same_name_keeps_its_new_ip(cluster, core, custom, namespace, leaked_pod):
+def test_a_pod_recreated_with_the_same_name_keeps_its_new_ip(
+    cluster, core, custom, namespace, leaked_pod
+):
     name, old_ip = leaked_pod
     assert _run(cluster).counts["held_grace"] >= 1
     new_ip = make_pods(core, namespace, 1, prefix="leak")[name]
@@ -101,7 +103,9 @@ def test_a_409_is_re_read_and_decided_again_never_forced(cluster, custom, leaked
     assert ip not in _allocated(custom)
     assert len(set(calls[:2])) == 2, "the second write must carry the re-read resourceVersion"
     blocks = custom.list_cluster_custom_object(GROUP, VERSION, "ipamblocks")["items"]
-    assert any((b["metadata"].get("labels") or {}).get("other-writer") == "was-here" for b in blocks)
+    assert any(
+        (b["metadata"].get("labels") or {}).get("other-writer") == "was-here" for b in blocks
+    )
 
 
 def test_a_409_on_every_write_gives_up_and_leaves_ipam_as_it_was(
@@ -153,6 +157,9 @@ def test_two_releases_at_once_release_each_ip_once(cluster, core, custom, namesp
     for ip, got in outcomes.items():
         assert sorted(got) == sorted([RELEASED, ALREADY_RELEASED]), (ip, got)
     assert not {t["handle"] for t in targets} & k2sim_leaked(sim)
-    handles = {h["metadata"]["name"] for h in custom.list_cluster_custom_object(GROUP, VERSION, "ipamhandles")["items"]}
+    handles = {
+        h["metadata"]["name"]
+        for h in custom.list_cluster_custom_object(GROUP, VERSION, "ipamhandles")["items"]
+    }
     assert not {t["handle"] for t in targets} & handles
     gateway.reset(cluster.pk)

@@ -69,7 +69,9 @@ class ClusterIpamRunsView(generics.ListAPIView):
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self):
-        return selectors.runs_of(_cluster(self.request, self.kwargs["name"])).select_related("cluster")
+        return selectors.runs_of(_cluster(self.request, self.kwargs["name"])).select_related(
+            "cluster"
+        )
 
 
 class ClusterIpamPreviewView(generics.ListAPIView):
@@ -117,4 +119,3 @@ class IpamRunDetailView(generics.RetrieveAPIView):
         if not can_view_ipam(self.request.user):
             raise PermissionDenied(_("Only platform admins see a cluster's IPAM."))
         return get_object_or_404(IpamRun.objects.select_related("cluster"), pk=self.kwargs["pk"])
-

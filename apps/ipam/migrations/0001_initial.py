@@ -6,78 +6,230 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('clusters', '0003_policy_reminder_days'),
-        ('operations', '0002_sweep_schedule'),
+        ("clusters", "0003_policy_reminder_days"),
+        ("operations", "0002_sweep_schedule"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IpamPolicy',
+            name="IpamPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mode', models.CharField(choices=[('off', 'Off'), ('report', 'Report only'), ('release', 'Release')], default='report', max_length=16, verbose_name='mode')),
-                ('grace_seconds', models.PositiveIntegerField(default=900, help_text='A candidate is released only when two scans this far apart found it.', validators=[django.core.validators.MaxValueValidator(604800)], verbose_name='grace period (seconds)')),
-                ('release_bound', models.PositiveIntegerField(default=200, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10000)], verbose_name='releases per run')),
-                ('max_leaked_share', models.FloatField(default=0.5, help_text="A run releases nothing when more than this share of a pool's allocated addresses looks leaked (a sign the scan is wrong, not the cluster).", validators=[django.core.validators.MinValueValidator(0.01), django.core.validators.MaxValueValidator(1.0)], verbose_name='stop above leaked share')),
-                ('interval_seconds', models.PositiveIntegerField(default=600, validators=[django.core.validators.MinValueValidator(60), django.core.validators.MaxValueValidator(86400)], verbose_name='scan every (seconds)')),
-                ('pools', models.JSONField(blank=True, default=list, help_text='Names of the IPPools K2Cloud may release from (empty: every enabled pool).', verbose_name="K2Cloud's pools")),
-                ('last_scheduled_at', models.DateTimeField(blank=True, null=True, verbose_name='last scheduled')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('cluster', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='ipam_policy', to='clusters.cluster', verbose_name='cluster')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("off", "Off"), ("report", "Report only"), ("release", "Release")],
+                        default="report",
+                        max_length=16,
+                        verbose_name="mode",
+                    ),
+                ),
+                (
+                    "grace_seconds",
+                    models.PositiveIntegerField(
+                        default=900,
+                        help_text="A candidate is released only when two scans this far apart found it.",
+                        validators=[django.core.validators.MaxValueValidator(604800)],
+                        verbose_name="grace period (seconds)",
+                    ),
+                ),
+                (
+                    "release_bound",
+                    models.PositiveIntegerField(
+                        default=200,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(10000),
+                        ],
+                        verbose_name="releases per run",
+                    ),
+                ),
+                (
+                    "max_leaked_share",
+                    models.FloatField(
+                        default=0.5,
+                        help_text="A run releases nothing when more than this share of a pool's allocated addresses looks leaked (a sign the scan is wrong, not the cluster).",
+                        validators=[
+                            django.core.validators.MinValueValidator(0.01),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                        verbose_name="stop above leaked share",
+                    ),
+                ),
+                (
+                    "interval_seconds",
+                    models.PositiveIntegerField(
+                        default=600,
+                        validators=[
+                            django.core.validators.MinValueValidator(60),
+                            django.core.validators.MaxValueValidator(86400),
+                        ],
+                        verbose_name="scan every (seconds)",
+                    ),
+                ),
+                (
+                    "pools",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Names of the IPPools K2Cloud may release from (empty: every enabled pool).",
+                        verbose_name="K2Cloud's pools",
+                    ),
+                ),
+                (
+                    "last_scheduled_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last scheduled"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "cluster",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ipam_policy",
+                        to="clusters.cluster",
+                        verbose_name="cluster",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'IPAM policy',
-                'verbose_name_plural': 'IPAM policies',
+                "verbose_name": "IPAM policy",
+                "verbose_name_plural": "IPAM policies",
             },
         ),
         migrations.CreateModel(
-            name='IpamRun',
+            name="IpamRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trigger', models.CharField(choices=[('schedule', 'Schedule'), ('scan', 'Scan now'), ('release', 'Release now')], max_length=16, verbose_name='trigger')),
-                ('mode', models.CharField(choices=[('off', 'Off'), ('report', 'Report only'), ('release', 'Release')], max_length=16, verbose_name='mode')),
-                ('state', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('stopped', 'Stopped (too much looks leaked)'), ('no_calico', 'No Calico'), ('skipped', 'Skipped'), ('failed', 'Failed')], db_index=True, default='running', max_length=16, verbose_name='state')),
-                ('report', models.JSONField(blank=True, default=dict, verbose_name='report')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('actor_name', models.CharField(blank=True, max_length=150, verbose_name='actor')),
-                ('started_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='started')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('cluster', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ipam_runs', to='clusters.cluster', verbose_name='cluster')),
-                ('operation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='ipam_runs', to='operations.operation', verbose_name='operation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("schedule", "Schedule"),
+                            ("scan", "Scan now"),
+                            ("release", "Release now"),
+                        ],
+                        max_length=16,
+                        verbose_name="trigger",
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("off", "Off"), ("report", "Report only"), ("release", "Release")],
+                        max_length=16,
+                        verbose_name="mode",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("stopped", "Stopped (too much looks leaked)"),
+                            ("no_calico", "No Calico"),
+                            ("skipped", "Skipped"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="running",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                ("report", models.JSONField(blank=True, default=dict, verbose_name="report")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                ("actor_name", models.CharField(blank=True, max_length=150, verbose_name="actor")),
+                (
+                    "started_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="started"),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished"),
+                ),
+                (
+                    "cluster",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ipam_runs",
+                        to="clusters.cluster",
+                        verbose_name="cluster",
+                    ),
+                ),
+                (
+                    "operation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="ipam_runs",
+                        to="operations.operation",
+                        verbose_name="operation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'IPAM run',
-                'verbose_name_plural': 'IPAM runs',
-                'ordering': ['-started_at', '-id'],
+                "verbose_name": "IPAM run",
+                "verbose_name_plural": "IPAM runs",
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='LeakCandidate',
+            name="LeakCandidate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ip', models.GenericIPAddressField(verbose_name='address')),
-                ('handle', models.CharField(max_length=253, verbose_name='handle')),
-                ('block', models.CharField(max_length=253, verbose_name='block')),
-                ('cidr', models.CharField(max_length=64, verbose_name='block CIDR')),
-                ('ordinal', models.PositiveIntegerField(verbose_name='ordinal')),
-                ('namespace', models.CharField(blank=True, max_length=253, verbose_name='namespace')),
-                ('pod', models.CharField(blank=True, max_length=253, verbose_name='pod')),
-                ('node', models.CharField(blank=True, max_length=253, verbose_name='node')),
-                ('pool', models.CharField(blank=True, max_length=253, verbose_name='pool')),
-                ('reason', models.CharField(blank=True, max_length=300, verbose_name='reason')),
-                ('first_seen_at', models.DateTimeField(verbose_name='first seen')),
-                ('last_seen_at', models.DateTimeField(verbose_name='last seen')),
-                ('cluster', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ipam_candidates', to='clusters.cluster')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ip", models.GenericIPAddressField(verbose_name="address")),
+                ("handle", models.CharField(max_length=253, verbose_name="handle")),
+                ("block", models.CharField(max_length=253, verbose_name="block")),
+                ("cidr", models.CharField(max_length=64, verbose_name="block CIDR")),
+                ("ordinal", models.PositiveIntegerField(verbose_name="ordinal")),
+                (
+                    "namespace",
+                    models.CharField(blank=True, max_length=253, verbose_name="namespace"),
+                ),
+                ("pod", models.CharField(blank=True, max_length=253, verbose_name="pod")),
+                ("node", models.CharField(blank=True, max_length=253, verbose_name="node")),
+                ("pool", models.CharField(blank=True, max_length=253, verbose_name="pool")),
+                ("reason", models.CharField(blank=True, max_length=300, verbose_name="reason")),
+                ("first_seen_at", models.DateTimeField(verbose_name="first seen")),
+                ("last_seen_at", models.DateTimeField(verbose_name="last seen")),
+                (
+                    "cluster",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ipam_candidates",
+                        to="clusters.cluster",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'leak candidate',
-                'verbose_name_plural': 'leak candidates',
-                'ordering': ['cluster', 'cidr', 'ordinal'],
-                'constraints': [models.UniqueConstraint(fields=('cluster', 'ip', 'handle'), name='ipam_candidate_once')],
+                "verbose_name": "leak candidate",
+                "verbose_name_plural": "leak candidates",
+                "ordering": ["cluster", "cidr", "ordinal"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("cluster", "ip", "handle"), name="ipam_candidate_once"
+                    )
+                ],
             },
         ),
     ]
