@@ -1,17 +1,20 @@
-"""The release of one proven-leaked address: conditional writes, re-read on every 409.
+"""The release of proven-leaked addresses: conditional writes, re-read on every 409.
 
-1. Read the block, decide with `blocks.release_ordinal` (already free → done; now owned
-   by another handle → leave it), PUT it with the resourceVersion just read. A 409 means
-   someone (Calico itself) wrote the block meanwhile: read again and decide again, up to
-   K2_IPAM_CONFLICT_RETRIES times, then give up on this address for this run. Never forced.
+1. Read the block, decide with `blocks.release_ordinal` for each of its addresses to
+   release (already free → done; now owned by another handle → leave it), PUT it once
+   with the resourceVersion just read. A 409 means someone (Calico itself) wrote the
+   block meanwhile: read again and decide again, up to K2_IPAM_CONFLICT_RETRIES times,
+   then give up on those addresses for this run. Never forced.
 2. Then the handle, as Calico orders it (blocks first, handles after): its count for the
    block becomes the number of the block's allocations it still owns (recounted from the
-   block, so a run interrupted between the two writes is completed by the next one); a
-   handle left with no block is deleted with resourceVersion preconditions. 409: re-read.
+   block); a handle left with no block is deleted with resourceVersion preconditions.
+   409: re-read.
 
 GatewayErrors other than a conflict (the cluster went away) reach the caller, which stops
-the run; what was written is consistent (a block write alone leaves a handle that counts
-one address too many, which the next run's handle step corrects).
+the run; what was written is consistent: the blocks never point at a missing attribute,
+and a block write whose handle step did not happen leaves a handle that counts an address
+it no longer has (it holds no address; later runs report it as an orphaned handle, as
+`calicoctl ipam check` would).
 """
 
 from __future__ import annotations
@@ -47,39 +50,76 @@ def _owned_by(spec: dict, handle: str) -> int:
 def release_address(cluster, *, block: str, cidr: str, ordinal: int, handle: str,
                     stats: CallStats | None = None) -> Result:  # fmt: skip
     """Release ordinal `ordinal` of `block` if `handle` still owns it (see the module doc)."""
+    results, conflicts = release_in_block(cluster, block=block, cidr=cidr,
+                                          items=[(ordinal, handle)], stats=stats)  # fmt: skip
+    result = results[ordinal]
+    result.conflicts = conflicts
+    return result
+
+
+def release_in_block(cluster, *, block: str, cidr: str, items: list[tuple[int, str]],
+                     stats: CallStats | None = None) -> tuple[dict[int, Result], int]:  # fmt: skip
+    """Release several ordinals of one block in one conditional write, as Calico releases
+    a batch (each decided on the block as read; all decided again after a 409). Returns a
+    Result per ordinal and the conflicts met."""
     retries = max(1, settings.K2_IPAM_CONFLICT_RETRIES)
-    result = Result(GAVE_UP)
-    remaining = None
+    results = {ordinal: Result(GAVE_UP) for ordinal, _handle in items}
+    conflicts = 0
+    final: dict | None = None
     for _attempt in range(retries):
         current = cluster_ops.get_block(cluster, block, stats=stats)
         if current is None:
-            result.outcome, result.detail = ALREADY_RELEASED, "the block is gone"
-            break
-        decision = release_ordinal(current.get("spec") or {}, ordinal, handle)
-        if decision.outcome == CHANGED:
-            result.outcome = CHANGED_HANDS
-            result.detail = "the address now belongs to another handle"
-            return result
-        if decision.outcome == ALREADY:
-            result.outcome = ALREADY_RELEASED
-            remaining = _owned_by(current.get("spec") or {}, handle)
-            break
-        try:
-            cluster_ops.replace_block(cluster, {**current, "spec": decision.spec}, stats=stats)
-        except GatewayError as exc:
-            if exc.kind == Kind.CONFLICT:
-                result.conflicts += 1
+            for result in results.values():
+                result.outcome, result.detail = ALREADY_RELEASED, "the block is gone"
+            return results, conflicts
+        spec = current.get("spec") or {}
+        releasing = []
+        for ordinal, handle in items:
+            decision = release_ordinal(spec, ordinal, handle)
+            if decision.outcome == CHANGED:
+                results[ordinal].outcome = CHANGED_HANDS
+                results[ordinal].detail = "the address now belongs to another handle"
+            elif decision.outcome == ALREADY:
+                results[ordinal].outcome = ALREADY_RELEASED
+            else:
+                spec = decision.spec or {}
+                releasing.append(ordinal)
+        if releasing:
+            try:
+                cluster_ops.replace_block(cluster, {**current, "spec": spec}, stats=stats)
+            except GatewayError as exc:
+                if exc.kind != Kind.CONFLICT:
+                    raise
+                conflicts += 1
+                for result in results.values():
+                    result.outcome = GAVE_UP
                 continue
-            raise
-        result.outcome = RELEASED
-        remaining = _owned_by(decision.spec or {}, handle)
+            for ordinal in releasing:
+                results[ordinal].outcome = RELEASED
+        final = spec
         break
     else:
-        result.detail = f"the block changed on each of {retries} attempts (409 Conflict)"
-        return result
-    if remaining is not None:
-        result.conflicts += _settle_handle(cluster, handle, cidr, remaining, stats, retries)
-    return result
+        for result in results.values():
+            result.detail = f"the block changed on each of {retries} attempts (409 Conflict)"
+        return results, conflicts
+    settled = {handle for ordinal, handle in items
+               if results[ordinal].outcome in (RELEASED, ALREADY_RELEASED)}  # fmt: skip
+    for handle in sorted(settled):
+        remaining = _owned_by(final or {}, handle)
+        try:
+            conflicts += _settle_handle(cluster, handle, cidr, remaining, stats, retries)
+        except GatewayError as exc:
+            # The block write happened: say so, then let the caller stop the run.
+            raise Interrupted(results, conflicts, exc) from exc
+    return results, conflicts
+
+
+class Interrupted(Exception):
+    """The cluster failed after the block write: the results so far, and the error."""
+
+    def __init__(self, results: dict[int, Result], conflicts: int, error: GatewayError):
+        super().__init__(str(error))
+        self.results, self.conflicts, self.error = results, conflicts, error
 
 
 def _settle_handle(cluster, handle: str, cidr: str, remaining: int, stats, retries: int) -> int:

@@ -54,7 +54,14 @@ from apps.ipam.metrics import (
 )
 from apps.ipam.models import IpamPolicy, IpamRun, LeakCandidate, defaults_for
 from apps.ipam.permissions import can_manage_ipam
-from apps.ipam.release import ALREADY_RELEASED, CHANGED_HANDS, GAVE_UP, RELEASED, release_address
+from apps.ipam.release import (
+    ALREADY_RELEASED,
+    CHANGED_HANDS,
+    GAVE_UP,
+    RELEASED,
+    Interrupted,
+    release_in_block,
+)
 from apps.operations.locks import OwnedLock
 from apps.operations.models import Operation
 from apps.operations.services import do_start_operation
@@ -159,9 +166,10 @@ def _too_leaked(scan: Scan, share: float) -> str:
 # --- releasing ----------------------------------------------------------------------------
 def release_candidates(cluster: Cluster, eligible: list[Allocation], *, actor: Actor,
                        stats: CallStats, counts: dict, report: dict) -> None:  # fmt: skip
-    """Release each eligible address after the fresh-GET proof; counts and report entries
-    are filled in as it goes (a GatewayError that is not a conflict stops it: the caller
-    records it)."""
+    """Release the eligible addresses that pass the fresh-GET proof, one conditional block
+    write per block; counts and report entries are filled in as it goes (a GatewayError
+    that is not a conflict stops it: the caller records it)."""
+    proven: dict[str, list[Allocation]] = {}
     for a in eligible:
         pod = cluster_ops.get_pod(cluster, a.namespace, a.pod, stats=stats)
         why = still_gone(a, pod)
@@ -169,30 +177,45 @@ def release_candidates(cluster: Cluster, eligible: list[Allocation], *, actor: A
             counts["held_live"] += 1
             report["held"].append(_entry(a, held=why))
             continue
-        result = release_address(cluster, block=a.block, cidr=a.cidr, ordinal=a.ordinal,
-                                 handle=a.handle, stats=stats)  # fmt: skip
-        counts["conflicts"] += result.conflicts
-        if result.conflicts:
-            CONFLICTS.labels(cluster.name).inc(result.conflicts)
-        RELEASES.labels(cluster.name, result.outcome).inc()
-        if result.outcome == GAVE_UP:
-            counts["gave_up"] += 1
-            report["errors"].append(_("%(ip)s: %(detail)s; left for the next run.")
-                                    % {"ip": a.ip, "detail": result.detail})  # fmt: skip
-            continue
-        LeakCandidate.objects.filter(cluster=cluster, ip=a.ip, handle=a.handle).delete()
-        if result.outcome == RELEASED:
-            counts["released"] += 1
-            if len(report["released"]) < REPORT_ROWS:
-                report["released"].append(_entry(a))
-            record(actor, "ipam.release", ("ipam.allocation", a.ip, f"{a.ip} ({a.handle})"),
-                   cluster=cluster, reason=a.reason,
-                   changes={"ip": a.ip, "handle": a.handle, "block": a.block, "ordinal": a.ordinal,
-                            "pod": f"{a.namespace}/{a.pod}", "node": a.node, "why": a.reason})  # fmt: skip
-        elif result.outcome == ALREADY_RELEASED:
-            counts["already_released"] += 1
-        elif result.outcome == CHANGED_HANDS:
-            counts["changed"] += 1
+        proven.setdefault(a.block, []).append(a)
+    for block, allocations in proven.items():
+        interrupted = None
+        try:
+            results, conflicts = release_in_block(
+                cluster, block=block, cidr=allocations[0].cidr, stats=stats,
+                items=[(a.ordinal, a.handle) for a in allocations],
+            )  # fmt: skip
+        except Interrupted as exc:
+            results, conflicts, interrupted = exc.results, exc.conflicts, exc.error
+        counts["conflicts"] += conflicts
+        if conflicts:
+            CONFLICTS.labels(cluster.name).inc(conflicts)
+        for a in allocations:
+            _account(cluster, a, results[a.ordinal], actor=actor, counts=counts, report=report)
+        if interrupted is not None:
+            raise interrupted
+
+
+def _account(cluster, a: Allocation, result, *, actor: Actor, counts: dict, report: dict) -> None:
+    RELEASES.labels(cluster.name, result.outcome).inc()
+    if result.outcome == GAVE_UP:
+        counts["gave_up"] += 1
+        report["errors"].append(_("%(ip)s: %(detail)s; left for the next run.")
+                                % {"ip": a.ip, "detail": result.detail})  # fmt: skip
+        return
+    LeakCandidate.objects.filter(cluster=cluster, ip=a.ip, handle=a.handle).delete()
+    if result.outcome == RELEASED:
+        counts["released"] += 1
+        if len(report["released"]) < REPORT_ROWS:
+            report["released"].append(_entry(a))
+        record(actor, "ipam.release", ("ipam.allocation", a.ip, f"{a.ip} ({a.handle})"),
+               cluster=cluster, reason=a.reason,
+               changes={"ip": a.ip, "handle": a.handle, "block": a.block, "ordinal": a.ordinal,
+                        "pod": f"{a.namespace}/{a.pod}", "node": a.node, "why": a.reason})  # fmt: skip
+    elif result.outcome == ALREADY_RELEASED:
+        counts["already_released"] += 1
+    elif result.outcome == CHANGED_HANDS:
+        counts["changed"] += 1
 
 
 # --- the run ------------------------------------------------------------------------------
