@@ -224,7 +224,7 @@ def classify(*, pools: list[dict], blocks: list[dict], handles: list[dict],
     node_names = {(n.get("metadata") or {}).get("name", "") for n in nodes}
     handle_use: Counter[tuple[str, str]] = Counter()  # (handle, block cidr) -> allocations
 
-    for block in sorted(blocks, key=lambda b: (b.get("metadata") or {}).get("name", "")):
+    for block in sorted(blocks, key=_block_order):
         name = (block.get("metadata") or {}).get("name", "")
         spec = block.get("spec") or {}
         net = _network(spec.get("cidr", ""))
@@ -299,6 +299,13 @@ def classify(*, pools: list[dict], blocks: list[dict], handles: list[dict],
             scan.stale_affinities.append({"name": (aff.get("metadata") or {}).get("name", ""),
                                           "node": node, "cidr": spec.get("cidr", "")})  # fmt: skip
     return scan
+
+
+def _block_order(block: dict) -> tuple:
+    """Blocks in address order (by name would put 10.0.0.128 before 10.0.0.64)."""
+    net = _network((block.get("spec") or {}).get("cidr", ""))
+    name = (block.get("metadata") or {}).get("name", "")
+    return (0, net.version, int(net.network_address), name) if net else (1, 0, 0, name)
 
 
 def _decide(ip, handle, ns, pod_name, node, by_pod, live_ips, handle_names) -> tuple[str, str]:
