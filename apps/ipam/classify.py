@@ -131,6 +131,10 @@ class Scan:
             a for a in self.allocations if a.releasable and a.block not in self.malformed_blocks
         ]
 
+    @property
+    def deletable_handles(self) -> list[str]:
+        return sorted({o["handle"] for o in self.orphan_handles if o.get("deletable")})
+
     def counts(self) -> dict[str, int]:
         by_class = Counter(a.klass for a in self.allocations)
         return {k: by_class.get(k, 0) for k in (IN_USE, LEAKED, NOT_POD, NO_HANDLE, MALFORMED)}
@@ -287,11 +291,16 @@ def classify(*, pools: list[dict], blocks: list[dict], handles: list[dict],
         counts = (h.get("spec") or {}).get("block") or {}
         used = sum(handle_use.get((hid, c), 0) + (handle_use.get((hname, c), 0) if hid != hname else 0)
                    for c in block_cidrs)  # fmt: skip
+        # A pod handle with no allocation anywhere holds no address: deleting it (after the
+        # grace period) frees nothing a pod could be using. Other handles are only reported.
+        deletable = not used and hname.startswith(POD_HANDLE_PREFIX)
         for cidr in counts:
             if cidr not in block_cidrs:
-                scan.orphan_handles.append({"handle": hname, "reason": f"counts block {cidr}, which does not exist"})  # fmt: skip
+                scan.orphan_handles.append({"handle": hname, "deletable": deletable,
+                                            "reason": f"counts block {cidr}, which does not exist"})  # fmt: skip
         if not used and all(c in block_cidrs for c in counts):
-            scan.orphan_handles.append({"handle": hname, "reason": "has no allocation"})
+            scan.orphan_handles.append({"handle": hname, "reason": "has no allocation",
+                                        "deletable": deletable})  # fmt: skip
     for aff in affinities:
         spec = aff.get("spec") or {}
         node = spec.get("node", "")

@@ -100,6 +100,8 @@ class LeakCandidate(models.Model):
     cluster = models.ForeignKey(
         "clusters.Cluster", on_delete=models.CASCADE, related_name="ipam_candidates"
     )
+    # "allocation": an address; "handle": a pod handle with no allocation left (ip 0.0.0.0).
+    kind = models.CharField(_("kind"), max_length=16, default="allocation")
     ip = models.GenericIPAddressField(_("address"))
     handle = models.CharField(_("handle"), max_length=253)
     block = models.CharField(_("block"), max_length=253)

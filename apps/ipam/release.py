@@ -145,3 +145,31 @@ def _settle_handle(cluster, handle: str, cidr: str, remaining: int, stats, retri
                 raise
             conflicts += 1
     return conflicts
+
+
+def block_name(cidr: str) -> str:
+    """Calico names an IPAMBlock after its CIDR: 10.244.0.64/26 → 10-244-0-64-26."""
+    return cidr.replace(".", "-").replace(":", "-").replace("/", "-")
+
+
+def delete_orphan_handle(cluster, name: str, *, stats: CallStats | None = None) -> str:
+    """Delete the pod handle `name` if none of the blocks it counts has an allocation of it
+    now (each re-read); RELEASED when deleted, ALREADY_RELEASED when it is gone,
+    CHANGED_HANDS when an allocation of it appeared, GAVE_UP after repeated 409s."""
+    retries = max(1, settings.K2_IPAM_CONFLICT_RETRIES)
+    for _attempt in range(retries):
+        handle = cluster_ops.get_handle(cluster, name, stats=stats)
+        if handle is None:
+            return ALREADY_RELEASED
+        for cidr in (handle.get("spec") or {}).get("block") or {}:
+            block = cluster_ops.get_block(cluster, block_name(cidr), stats=stats)
+            if block is not None and _owned_by(block.get("spec") or {}, name):
+                return CHANGED_HANDS
+        try:
+            cluster_ops.delete_handle(cluster, handle, stats=stats)
+        except GatewayError as exc:
+            if exc.kind != Kind.CONFLICT:
+                raise
+            continue
+        return RELEASED
+    return GAVE_UP

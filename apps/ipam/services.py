@@ -25,6 +25,7 @@ release says it is gone or holds another address.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from datetime import timedelta
@@ -60,6 +61,7 @@ from apps.ipam.release import (
     GAVE_UP,
     RELEASED,
     Interrupted,
+    delete_orphan_handle,
     release_in_block,
 )
 from apps.operations.locks import OwnedLock
@@ -69,6 +71,8 @@ from apps.operations.services import do_start_operation
 log = logging.getLogger(__name__)
 RUN_KIND = "ipam.run"
 SCHEDULER = Actor.system("workers.ipam.schedule_due")
+ALLOCATION, HANDLE = "allocation", "handle"  # the kinds of LeakCandidate
+NO_ADDRESS = str(ipaddress.IPv4Address(0))  # the ip of a handle's row (it holds none)
 REPORT_ROWS = 500  # entries per report list (the counts are always complete)
 POLICY_FIELDS = ["mode", "grace_seconds", "release_bound", "max_leaked_share",
                  "interval_seconds", "pools"]  # fmt: skip
@@ -111,7 +115,8 @@ def track_candidates(cluster: Cluster, scan: Scan, now, grace_seconds: int):
     """Keep one row per candidate (first seen kept, last seen now); forget the ones this
     scan no longer finds. Returns (eligible, held) among the releasable candidates:
     eligible were candidates in an earlier scan at least the grace period ago."""
-    existing = {f"{c.ip}|{c.handle}": c for c in LeakCandidate.objects.filter(cluster=cluster)}
+    rows = LeakCandidate.objects.filter(cluster=cluster, kind=ALLOCATION)
+    existing = {f"{c.ip}|{c.handle}": c for c in rows}
     found = {a.key: a for a in scan.candidates}
     with transaction.atomic():
         gone = [c.pk for key, c in existing.items() if key not in found]
@@ -141,6 +146,39 @@ def track_candidates(cluster: Cluster, scan: Scan, now, grace_seconds: int):
             held.append(a)
     eligible.sort(key=lambda pair: (pair[0], pair[1].cidr, pair[1].ordinal))
     return [a for _seen, a in eligible], held
+
+
+def track_handles(cluster: Cluster, scan: Scan, now, grace_seconds: int) -> tuple[list[str], int]:
+    """The same two-scan rule for pod handles with no allocation: (eligible, held)."""
+    rows = {c.handle: c for c in LeakCandidate.objects.filter(cluster=cluster, kind=HANDLE)}
+    found = set(scan.deletable_handles)
+    LeakCandidate.objects.filter(pk__in=[c.pk for h, c in rows.items() if h not in found]).delete()
+    LeakCandidate.objects.bulk_create(
+        [LeakCandidate(cluster=cluster, kind=HANDLE, ip=NO_ADDRESS, handle=h[:253], block="", cidr="",
+                       ordinal=0, reason="has no allocation", first_seen_at=now, last_seen_at=now)
+         for h in found if h not in rows], batch_size=500,
+    )  # fmt: skip
+    LeakCandidate.objects.filter(cluster=cluster, kind=HANDLE, handle__in=found).update(
+        last_seen_at=now
+    )
+    cutoff = now - timedelta(seconds=grace_seconds)
+    eligible = sorted(h for h in found if h in rows and rows[h].first_seen_at <= cutoff
+                      and rows[h].first_seen_at < now)  # fmt: skip
+    return eligible, len(found) - len(eligible)
+
+
+def delete_handles(cluster: Cluster, names: list[str], *, actor: Actor, stats: CallStats,
+                   counts: dict, report: dict) -> None:  # fmt: skip
+    """Delete orphaned pod handles (each re-checked against its blocks right before)."""
+    for name in names:
+        outcome = delete_orphan_handle(cluster, name, stats=stats)
+        LeakCandidate.objects.filter(cluster=cluster, kind=HANDLE, handle=name).delete()
+        if outcome == RELEASED:
+            counts["handles_deleted"] += 1
+            report["handles_deleted"].append(name)
+            record(actor, "ipam.handle.delete", ("ipam.handle", name, name), cluster=cluster,
+                   reason="a pod handle with no allocation, in two scans a grace period apart",
+                   changes={"handle": name})  # fmt: skip
 
 
 def values_fields() -> list[str]:
@@ -233,7 +271,8 @@ def _finish(run: IpamRun, state: str, report: dict, error: str = "") -> IpamRun:
 def _empty_counts() -> dict:
     keys = ("in_use", "leaked", "not_pod", "no_handle", "malformed", "blocked", "held_grace",
             "held_live", "eligible", "deferred", "released", "already_released", "changed",
-            "conflicts", "gave_up", "orphan_handles", "stale_affinities")  # fmt: skip
+            "conflicts", "gave_up", "orphan_handles", "stale_affinities", "handles_eligible",
+            "handles_held_grace", "handles_deleted")  # fmt: skip
     return dict.fromkeys(keys, 0)
 
 
@@ -251,7 +290,8 @@ def run_cluster(cluster: Cluster, *, trigger: str, actor: Actor,
     counts = _empty_counts()
     report: dict = {"calico": True, "release": release, "counts": counts, "pools": [],
                     "released": [], "held": [], "candidates": [], "errors": [], "problems": [],
-                    "orphan_handles": [], "stale_affinities": [], "stopped": ""}  # fmt: skip
+                    "orphan_handles": [], "stale_affinities": [], "stopped": "",
+                    "handles_deleted": []}  # fmt: skip
     lock = _lock(cluster)
     if not lock.acquire(wait=0):
         return _finish(
@@ -281,8 +321,10 @@ def run_cluster(cluster: Cluster, *, trigger: str, actor: Actor,
         report["scan_seconds"] = round(time.monotonic() - started, 3)
         now = timezone.now()
         eligible, held = track_candidates(cluster, scan, now, policy.grace_seconds)
+        handles, handles_held = track_handles(cluster, scan, now, policy.grace_seconds)
         _fill_scan_report(cluster, scan, report, counts, held, policy)
         counts["eligible"] = len(eligible)
+        counts["handles_eligible"], counts["handles_held_grace"] = len(handles), handles_held
         state = RunState.SUCCEEDED
         error = ""
         stopped = _too_leaked(scan, policy.max_leaked_share)
@@ -298,12 +340,14 @@ def run_cluster(cluster: Cluster, *, trigger: str, actor: Actor,
                 reason=stopped,
             )
             state, error = RunState.STOPPED, stopped
-        elif release and eligible:
+        elif release and (eligible or handles):
             batch = eligible[: policy.release_bound]
             counts["deferred"] = len(eligible) - len(batch)
             try:
                 release_candidates(cluster, batch, actor=actor, stats=stats, counts=counts,
                                    report=report)  # fmt: skip
+                delete_handles(cluster, handles[: policy.release_bound], actor=actor, stats=stats,
+                               counts=counts, report=report)  # fmt: skip
             except GatewayError as exc:
                 state = RunState.FAILED
                 error = _("The cluster stopped answering during the release: %(e)s. What was "
@@ -373,7 +417,7 @@ def release_preview(cluster: Cluster, now=None) -> list[LeakCandidate]:
     the last scan past their grace period, in releasable pools, at most the bound."""
     policy = policy_for(cluster)
     cutoff = (now or timezone.now()) - timedelta(seconds=policy.grace_seconds)
-    rows = LeakCandidate.objects.filter(cluster=cluster, first_seen_at__lte=cutoff)
+    rows = LeakCandidate.objects.filter(cluster=cluster, kind=ALLOCATION, first_seen_at__lte=cutoff)
     last = IpamRun.objects.filter(
         cluster=cluster, state__in=[RunState.SUCCEEDED, RunState.STOPPED]
     ).first()

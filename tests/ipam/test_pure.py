@@ -160,7 +160,12 @@ def test_malformed_blocks_orphans_and_stale_affinities_are_reported_in_words():
                     handles=[orphan, dangling, *handles(H + "a")])  # fmt: skip
     assert scan.problems == ["block bad: 2 allocations for 4 addresses"]
     assert "bad" in scan.malformed_blocks and scan.releasable == []
-    assert {"handle": H + "orphan", "reason": "has no allocation"} in scan.orphan_handles
+    assert {
+        "handle": H + "orphan",
+        "reason": "has no allocation",
+        "deletable": True,
+    } in scan.orphan_handles
+    assert scan.deletable_handles == [H + "dangling", H + "orphan"]
     assert any(
         o["handle"] == H + "dangling" and "does not exist" in o["reason"]
         for o in scan.orphan_handles
