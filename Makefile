@@ -15,6 +15,7 @@ COVERAGE_FLOOR ?= 89
 help:
 	@echo "make run   - start the K2Cloud demo on http://127.0.0.1:8000 (Ctrl-C stops it)"
 	@echo "make test  - lint, then the whole test suite on a throwaway PostgreSQL, then a SQLite smoke run"
+	@echo "make bench - bench/ipam.py on a throwaway PostgreSQL (other benchmarks: bench/README.md)"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
