@@ -15,6 +15,7 @@ COVERAGE_FLOOR ?= 89
 help:
 	@echo "make run   - start the K2Cloud demo on http://127.0.0.1:8000 (Ctrl-C stops it)"
 	@echo "make test  - lint, then the whole test suite on a throwaway PostgreSQL, then a SQLite smoke run"
+	@echo "make bench - bench/ipam.py on a throwaway PostgreSQL (other benchmarks: bench/README.md)"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +72,11 @@ test:
 # The small job on SQLite: the default database of `make run` must keep working.
 smoke:
 	$(PY) tools/test_stack.py --sqlite -- $(VENV)/bin/pytest -q -m smoke --junitxml=var/junit-smoke.xml
+
+# Benchmarks with figures in their closing notes (bench/README.md lists every benchmark and its
+# command); BENCH_ARGS passes options, e.g. `make bench BENCH_ARGS=--quick`.
+bench: deps
+	$(PY) tools/test_stack.py -- $(PY) bench/ipam.py $(BENCH_ARGS)
 
 schema: deps
 	@# Generated against PostgreSQL, the production database: integer ranges depend on it.

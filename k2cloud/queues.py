@@ -43,6 +43,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "workers.lifecycle.*": {"queue": BULK},  # the expiry sweep (its operations: bulk too)
     "workers.backups.*": {"queue": BULK},  # retention
     "workers.terminal.*": {"queue": BULK},  # stale sessions, recording retention
+    "workers.ipam.*": {"queue": BULK},  # the schedule's fan-out (its runs: operations on bulk)
     "workers.spaces.send_expiry_reminders": {"queue": BULK},
     "workers.spaces.send_reminder_email": {"queue": NOTIFY},
 }

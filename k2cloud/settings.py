@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "apps.operations",
     "apps.backups",
     "apps.terminal",
+    "apps.ipam",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +290,9 @@ SPECTACULAR_SETTINGS = {
         "BackupStateEnum": "apps.backups.choices.BackupState",
         "BackupTriggerEnum": "apps.backups.choices.BackupTrigger",
         "TriggerEnum": "apps.reconciler.choices.Trigger",
+        "IpamRunStateEnum": "apps.ipam.choices.RunState",
+        "IpamTriggerEnum": "apps.ipam.choices.Trigger",
+        "IpamModeEnum": "apps.ipam.choices.Mode",
     },
 }
 K2_TOKEN_DEFAULT_EXPIRY_DAYS = env.int("K2_TOKEN_DEFAULT_EXPIRY_DAYS", default=90)
@@ -447,6 +451,15 @@ K2_TERMINAL_OUTPUT_WINDOW_BYTES = env.int("K2_TERMINAL_OUTPUT_WINDOW_BYTES", def
 K2_TERMINAL_RECORDING_DAYS = env.int("K2_TERMINAL_RECORDING_DAYS", default=90)
 K2_TERMINAL_RECORDING_MAX_BYTES = env.int("K2_TERMINAL_RECORDING_MAX_BYTES", default=100 * 2**20)
 K2_TERMINAL_SPOOL_DIR = env.str("K2_TERMINAL_SPOOL_DIR", default=str(VAR_DIR / "terminal"))
+# Calico leaked-IP cleanup (apps/ipam, docs/ipam.md): defaults of a new cluster's IPAM
+# policy (each cluster's own values are edited in the portal), the LIST page size, and how
+# often a release re-reads after a 409 before it gives up on an address.
+K2_IPAM_GRACE_SECONDS = env.int("K2_IPAM_GRACE_SECONDS", default=900)
+K2_IPAM_RELEASE_BOUND = env.int("K2_IPAM_RELEASE_BOUND", default=200)
+K2_IPAM_MAX_LEAKED_SHARE = env.float("K2_IPAM_MAX_LEAKED_SHARE", default=0.5)
+K2_IPAM_INTERVAL_SECONDS = env.int("K2_IPAM_INTERVAL_SECONDS", default=600)
+K2_IPAM_LIST_PAGE_SIZE = env.int("K2_IPAM_LIST_PAGE_SIZE", default=500)
+K2_IPAM_CONFLICT_RETRIES = env.int("K2_IPAM_CONFLICT_RETRIES", default=5)
 K2_APPROVALS_PORTAL_URL = env.str("K2_PORTAL_URL", default="")
 K2_APPROVALS_EMAIL_ENABLED = env.bool("K2_APPROVALS_EMAIL_ENABLED", default=True)
 

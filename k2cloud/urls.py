@@ -39,6 +39,7 @@ urlpatterns = [
     path("operations/", include("apps.operations.urls")),
     path("backups/", include("apps.backups.urls")),
     path("terminal/", include("apps.terminal.urls")),
+    path("ipam/", include("apps.ipam.urls")),
 ]
 
 if settings.OIDC_ENABLED:

@@ -150,6 +150,9 @@ K2SIM_CLUSTERS: dict[str, dict] = {
        for name in ("rc-a", "rc-b", "rc-c")},
     **{name: {"nodes": 2, "pod_ready_delay": 0.05, "log_interval": 1.0, "install_calico": False}
        for name in ("wl-test", "wl-test2", "wl-prod")},
+    # IPAM cleanup (tests/ipam): a third of deleted pods leak their Calico IP; one without Calico.
+    "ipam": {"nodes": 4, "ip_leak_rate": 0.3, "pod_ready_delay": 0.0, "log_interval": 5.0},
+    "ipam-nocalico": {"nodes": 1, "install_calico": False, "log_interval": 5.0},
 }  # fmt: skip
 
 

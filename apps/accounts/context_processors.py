@@ -14,6 +14,7 @@ from apps.analytics.permissions import can_view_analytics
 from apps.approvals.selectors import badge_count_for
 from apps.audit.permissions import can_view_audit
 from apps.clusters.permissions import can_view_cluster_summary
+from apps.ipam.permissions import can_view_ipam
 from apps.reconciler.permissions import can_view_reconciler
 
 
@@ -29,6 +30,7 @@ def _nav_items() -> list[tuple[str, str, str, Callable[[object], bool]]]:
         ("workloads:list", _("Apps"), "apps", _signed_in),
         ("approvals:inbox", _("Approvals"), "checklist", _signed_in),
         ("clusters:list", _("Clusters"), "server-2", can_view_cluster_summary),
+        ("ipam:index", _("IPAM"), "network", can_view_ipam),
         ("analytics:dashboard", _("Analytics"), "chart-bar", can_view_analytics),
         ("reconciler:index", _("Reconciler"), "refresh", can_view_reconciler),
         ("audit:list", _("Audit"), "shield-check", can_view_audit),

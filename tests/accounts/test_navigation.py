@@ -9,6 +9,7 @@ from apps.analytics.permissions import can_view_analytics
 from apps.audit.permissions import can_view_audit
 from apps.audit.selectors import register_space_scope, unregister_space_scope
 from apps.clusters.permissions import can_view_cluster_summary
+from apps.ipam.permissions import can_view_ipam
 from apps.reconciler.permissions import can_view_reconciler
 from tests.conftest import make_user
 
@@ -19,12 +20,14 @@ PAGES = {
     "workloads": "/apps/",
     "approvals": "/approvals/",
     "clusters": "/clusters/",
+    "ipam": "/ipam/",
     "analytics": "/analytics/",
     "reconciler": "/reconciler/",
     "audit": "/audit/",
 }
 HELPERS = {
     "clusters": can_view_cluster_summary,
+    "ipam": can_view_ipam,
     "analytics": can_view_analytics,
     "reconciler": can_view_reconciler,
     "audit": can_view_audit,
@@ -35,7 +38,7 @@ EXPECTED = {
     "employee": EVERYONE | {"clusters"},
     "approver": EVERYONE | {"clusters"},
     "analyst": EVERYONE | {"clusters", "analytics"},
-    "platform-admin": EVERYONE | {"clusters", "analytics", "reconciler", "audit"},
+    "platform-admin": EVERYONE | {"clusters", "ipam", "analytics", "reconciler", "audit"},
     "no role": EVERYONE,
     "space owner": EVERYONE | {"clusters", "audit"},
 }

@@ -10,7 +10,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 EXPECTED = {
     "alice": ["Spaces", "Apps", "Approvals", "Clusters"],
     "carol": ["Spaces", "Apps", "Approvals", "Clusters"],
-    "admin": ["Spaces", "Apps", "Approvals", "Clusters", "Analytics", "Reconciler", "Audit"],
+    "admin": [
+        "Spaces",
+        "Apps",
+        "Approvals",
+        "Clusters",
+        "IPAM",
+        "Analytics",
+        "Reconciler",
+        "Audit",
+    ],
     "dana": ["Spaces", "Apps", "Approvals", "Clusters", "Analytics"],
 }
 
