@@ -16,6 +16,7 @@ from apps.audit.permissions import can_view_audit
 from apps.clusters.permissions import can_view_cluster_summary
 from apps.ipam.permissions import can_view_ipam
 from apps.reconciler.permissions import can_view_reconciler
+from apps.terminal.permissions import can_use_terminals
 
 
 def _signed_in(user) -> bool:
@@ -34,7 +35,7 @@ def _nav_items() -> list[tuple[str, str, str, Callable[[object], bool]]]:
         ("analytics:dashboard", _("Analytics"), "chart-bar", can_view_analytics),
         ("reconciler:index", _("Reconciler"), "refresh", can_view_reconciler),
         ("audit:list", _("Audit"), "shield-check", can_view_audit),
-        ("terminal:sessions", _("Terminals"), "terminal-2", _signed_in),
+        ("terminal:sessions", _("Terminals"), "terminal-2", can_use_terminals),
     ]
 
 

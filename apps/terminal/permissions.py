@@ -11,10 +11,16 @@ Opening a terminal is decided by apps/terminal/access.py (space role + cluster p
 
 from django.db.models import Q, QuerySet
 
-from apps.accounts.roles import is_platform_admin
+from apps.accounts.roles import Role, has_role, is_platform_admin
 from apps.spaces.choices import SpaceRole
 from apps.spaces.models import Membership
 from apps.terminal.models import TerminalSession
+
+
+def can_use_terminals(user) -> bool:
+    """The navigation's entry: employees (who open terminals) and platform admins (who
+    review them); space owners reach their spaces' sessions through it too."""
+    return has_role(user, Role.EMPLOYEE, Role.PLATFORM_ADMIN)
 
 
 def sessions_visible_to(user) -> QuerySet[TerminalSession]:

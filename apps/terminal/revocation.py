@@ -112,8 +112,9 @@ def _app_deleted(sender, instance, **kwargs):
 
 
 @receiver(post_save, sender="clusters.ClusterPolicy", dispatch_uid="terminal.policy_saved")
-def _policy_saved(sender, instance, **kwargs):
-    tell(cluster_group(instance.cluster_id))
+def _policy_saved(sender, instance, created=False, **kwargs):
+    if not created:
+        tell(cluster_group(instance.cluster_id))
 
 
 @receiver(post_save, sender="clusters.Cluster", dispatch_uid="terminal.cluster_saved")

@@ -5,6 +5,7 @@ with the command-log search, a session's page with its commands and the recordin
 
 from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -16,6 +17,7 @@ from apps.core.crypto import DecryptionError
 from apps.terminal import recording, selectors
 from apps.terminal.access import SHELLS, Target, decide
 from apps.terminal.forms import SessionFilterForm
+from apps.terminal.permissions import can_use_terminals
 from apps.terminal.sessions import LimitReached, check_limits
 
 PAGE_SIZE = 25
@@ -67,8 +69,14 @@ def check(request, space: str, app: str):
     return JsonResponse({"allowed": not reason, "reason": reason})
 
 
+def _require_terminal_user(request) -> None:
+    if not can_use_terminals(request.user):
+        raise PermissionDenied(_("Terminal sessions are for employees and platform admins."))
+
+
 @login_required
 def session_list(request):
+    _require_terminal_user(request)
     form = SessionFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     rows = selectors.session_list_for(
@@ -86,6 +94,7 @@ def session_list(request):
 @login_required
 @REPLAY_CSP
 def session_detail(request, key):
+    _require_terminal_user(request)
     session = selectors.get_session_or_404(request.user, key)
     commands = session.commands.all()[:2000]
     return render(request, "terminal/session.html", {
@@ -98,6 +107,7 @@ def session_detail(request, key):
 @login_required
 def session_recording(request, key):
     """The asciicast of a session, decrypted for the player (its viewers only)."""
+    _require_terminal_user(request)
     session = selectors.get_session_or_404(request.user, key)
     if session.recording_deleted_at:
         return HttpResponse(_("This recording was deleted after its retention period."),

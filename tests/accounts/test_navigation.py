@@ -11,6 +11,7 @@ from apps.audit.selectors import register_space_scope, unregister_space_scope
 from apps.clusters.permissions import can_view_cluster_summary
 from apps.ipam.permissions import can_view_ipam
 from apps.reconciler.permissions import can_view_reconciler
+from apps.terminal.permissions import can_use_terminals
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +25,7 @@ PAGES = {
     "analytics": "/analytics/",
     "reconciler": "/reconciler/",
     "audit": "/audit/",
+    "terminal": "/terminal/sessions/",
 }
 HELPERS = {
     "clusters": can_view_cluster_summary,
@@ -31,16 +33,18 @@ HELPERS = {
     "analytics": can_view_analytics,
     "reconciler": can_view_reconciler,
     "audit": can_view_audit,
+    "terminal": can_use_terminals,
 }
 EVERYONE = {"spaces", "workloads", "approvals"}
 
 EXPECTED = {
-    "employee": EVERYONE | {"clusters"},
+    "employee": EVERYONE | {"clusters", "terminal"},
     "approver": EVERYONE | {"clusters"},
     "analyst": EVERYONE | {"clusters", "analytics"},
-    "platform-admin": EVERYONE | {"clusters", "ipam", "analytics", "reconciler", "audit"},
+    "platform-admin": EVERYONE
+    | {"clusters", "ipam", "analytics", "reconciler", "audit", "terminal"},
     "no role": EVERYONE,
-    "space owner": EVERYONE | {"clusters", "audit"},
+    "space owner": EVERYONE | {"clusters", "audit", "terminal"},
 }
 
 

@@ -8,7 +8,7 @@ from tests.conftest import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EXPECTED = {
-    "alice": ["Spaces", "Apps", "Approvals", "Clusters"],
+    "alice": ["Spaces", "Apps", "Approvals", "Clusters", "Terminals"],
     "carol": ["Spaces", "Apps", "Approvals", "Clusters"],
     "admin": [
         "Spaces",
@@ -19,6 +19,7 @@ EXPECTED = {
         "Analytics",
         "Reconciler",
         "Audit",
+        "Terminals",
     ],
     "dana": ["Spaces", "Apps", "Approvals", "Clusters", "Analytics"],
 }

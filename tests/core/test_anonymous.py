@@ -32,6 +32,7 @@ def _concrete(route: str) -> str:
     route = re.sub(r"\(\?P<format>[^)]*\)", "", route)
     route = re.sub(r"\(\?P<\w+>[^)]*\)", "1", route)
     route = re.sub(r"<(?:int:)?\w*pk>|<int:\w+>", "1", route)
+    route = re.sub(r"<uuid:\w+>", "00000000-0000-4000-8000-000000000000", route)
     route = re.sub(r"<(?:\w+:)?\w+>", "x", route)
     return "/" + route
 

@@ -271,9 +271,9 @@ def test_written_recording_parses_back_and_keeps_the_text(chunks, finish):
         decoded = sent.decode("utf-8", "replace")
         if finish:
             assert got == decoded
-        else:  # all but a character still cut off at the end
-            assert decoded.startswith(got)
-            assert len(decoded) - len(got) <= 1
+        else:  # all but a character still cut off at the end: at most 3 bytes held
+            assert decoded.startswith(got)  # back, each at most one U+FFFD when decoded
+            assert len(decoded) - len(got) <= 3
 
 
 @settings(max_examples=200, deadline=None)

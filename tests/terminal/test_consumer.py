@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -25,7 +26,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run(coro_fn, *args):
-    return async_to_sync(coro_fn)(*args)
+    """Run a scenario on an event loop of its own thread (the main thread may already hold
+    Playwright's loop when the browser tests ran first)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(async_to_sync(coro_fn), *args).result()
 
 
 def test_anonymous_is_refused_with_4401(target):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 import pytest
@@ -56,7 +57,9 @@ async def _session(url: str, path: str, cookie: str) -> dict:
 def test_a_terminal_through_daphne_and_k2sim(target, dev, daphne_url):
     path = (f"/ws/terminal/{target['space'].slug}/web/?cluster=wl-test&pod=web-0&container=web"
             "&shell=sh&cols=80&rows=24")  # fmt: skip
-    seen = asyncio.run(_session(daphne_url, path, session_cookie(dev)))
+    cookie = session_cookie(dev)
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own (see test_consumer.run)
+        seen = pool.submit(asyncio.run, _session(daphne_url, path, cookie)).result()
     assert b"42\r\n" in seen["output"] and b"33 120" in seen["output"]
     assert seen["closed"]["reason"] == "exit" and seen["closed"]["exit_code"] == 3
     assert seen["close_code"] == 1000

@@ -4,6 +4,8 @@ and by the periodic re-check alone when no push comes (a change made by SQL)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -61,7 +63,8 @@ def _open_and_change(user, target, change, *, session_key: str = "") -> dict:
         await database_sync_to_async(change)()
         return await term.until_closed(timeout=20)
 
-    return async_to_sync(scenario)()
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own (see test_consumer.run)
+        return pool.submit(async_to_sync(scenario)).result()
 
 
 class _FakeSession:
