@@ -121,8 +121,9 @@ def allowed_actions(who, space) -> dict[str, bool]:
 
 
 def can_open_terminal(who, space) -> bool:
-    """The decision point of every web terminal entry point: the space role grants it
-    (developers and above) and the cluster policy's `terminal_allowed` allows it."""
+    """The space-level answer: the role grants it (developers and above) and the primary
+    cluster's policy allows it. Opening a terminal into a pod is decided by
+    apps/terminal/access.py: the same role, and the policy of the pod's own cluster."""
     return can(who, "terminal", space)
 
 
