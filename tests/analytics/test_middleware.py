@@ -54,7 +54,11 @@ def test_api_requests_are_recorded_by_feature(alice, drain):
     api.post("/api/v1/spaces/", {}, format="json")  # invalid: 400, still counted
     api.post("/api/v1/apps/shop/web/scale/", {"replicas": 2}, format="json")
     drain()
-    browse, create, scale = _events()
+    # By feature: the buffer's background flush and drain() may store them in either order.
+    by_feature = {e.feature: e for e in _events()}
+    browse, create, scale = (
+        by_feature[f] for f in ("spaces.browse", "spaces.create", "apps.scale")
+    )
     assert (browse.feature, browse.source, browse.status) == ("spaces.browse", Source.API, 200)
     assert (create.feature, create.method, create.status) == ("spaces.create", "POST", 400)
     assert scale.feature == "apps.scale"
