@@ -7,7 +7,7 @@ One k2sim cluster runs in this process (its loop thread), K2Cloud runs in a daph
 subprocess on the same database and Redis, and the benchmark's own websocket clients
 (aiohttp, as a browser speaks) measure:
 
-- keystroke echo round trip: one byte typed into `cat` on a PTY, until its echo comes back,
+- keystroke echo round trip: one byte typed into `cat` on a PTY in raw mode, until its echo comes back,
   --keys times per session, with 1 and with --sessions concurrent sessions, p50/p95/p99;
   through K2Cloud (browser → daphne → k2sim PTY → back) and, in the same run, straight to
   k2sim's exec endpoint (the baseline: the overhead ratio is what K2Cloud adds);
@@ -36,6 +36,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.support import setup_django  # noqa: E402
+
+
+def say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -69,7 +73,7 @@ class Direct:
 
 
 class ThroughK2:
-    """A session through K2Cloud's terminal websocket (acks like xterm.js)."""
+    """A session through K2Cloud's terminal websocket (acknowledges like static/src/terminal.js)."""
 
     def __init__(self, base: str, path: str, cookie: str):
         self.url, self.base, self.cookie = base.replace("http", "ws", 1) + path, base, cookie
@@ -89,7 +93,11 @@ class ThroughK2:
         while True:
             msg = await self.ws.receive()
             if msg.type.name == "BINARY":
-                await self.ws.send_str(json.dumps({"type": "ack", "bytes": len(msg.data)}))
+                # Acknowledged as the portal's script does: once 64 KiB are drawn.
+                self.drawn = getattr(self, "drawn", 0) + len(msg.data)
+                if self.drawn >= 64 * 1024:
+                    await self.ws.send_str(json.dumps({"type": "ack", "bytes": self.drawn}))
+                    self.drawn = 0
                 return msg.data
             if msg.type.name != "TEXT":
                 raise RuntimeError(f"stream ended: {msg}")
@@ -107,7 +115,9 @@ async def echo_run(make, keys: int) -> list[float]:
         s = make()
         await s.open(http)
         buf = bytearray()
-        await s.send(b"stty -echo; cat -u 2>/dev/null || cat\r")
+        # Raw mode: every byte reaches `cat` at once and comes straight back (no line
+        # buffering, no tty echo): one keystroke, one round trip through the PTY.
+        await s.send(b"stty raw -echo && cat\r")
         await asyncio.sleep(0.5)
         buf.clear()
         times = []
@@ -119,8 +129,7 @@ async def echo_run(make, keys: int) -> list[float]:
                 buf += await s.recv()
             times.append((time.perf_counter() - t0) * 1000)
             buf.clear()
-        await s.send(b"\x03exit\r")
-        return times
+        return times  # closing the connection ends the session
 
 
 async def echo(make, keys: int, sessions: int) -> list[float]:
@@ -165,6 +174,7 @@ def main() -> None:
     os.environ["K2_TERMINAL_MAX_PER_USER"] = str(args.sessions + 5)
     os.environ["K2_TERMINAL_MAX_PER_SPACE"] = str(args.sessions + 5)
     redis_server = setup_django(tmp)
+    say("django set up and migrated")
     from django.contrib.auth import get_user_model
     from django.test import Client
     from kubernetes import client as k8s
@@ -181,6 +191,7 @@ def main() -> None:
                           cluster_options={"bench-term": {"nodes": 1, "pod_ready_delay": 0.05}}) as sim:  # fmt: skip
         handle = sim["bench-term"]
         cluster = register(handle, environment="test", ready=True)
+        say("k2sim up, cluster registered")
         ensure_role_groups()
         user = get_user_model().objects.create_user(f"bench-{uuid.uuid4().hex[:6]}", password="x")
         user.groups.set(
@@ -230,6 +241,7 @@ def main() -> None:
 
         try:
             wait_for(up, timeout=60, interval=0.2)
+            say("daphne up")
             path = (
                 f"/ws/terminal/{slug}/web/?cluster={cluster.name}&pod=web-0&container=web&shell=sh"
             )
@@ -238,7 +250,9 @@ def main() -> None:
             rows = []
             for sessions in (1, args.sessions):
                 d = asyncio.run(echo(direct, args.keys, sessions))
+                say(f"direct echo x{sessions} done")
                 t = asyncio.run(echo(k2, args.keys, sessions))
+                say(f"K2Cloud echo x{sessions} done")
                 rows.append((sessions, d, t))
             d_tp = asyncio.run(throughput(direct, args.megabytes))
             t_tp = asyncio.run(throughput(k2, args.megabytes))
