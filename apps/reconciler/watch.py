@@ -19,7 +19,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime
 
 from django.conf import settings
@@ -27,6 +26,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from apps.clusters.gateway import GatewayError
+from apps.clusters.watchloop import events  # noqa: F401 - the shared stream reader
 from apps.reconciler import kinds
 from apps.reconciler import status as status_sync
 from apps.reconciler.choices import Trigger
@@ -62,19 +62,6 @@ def owner_target(obj: dict) -> Target:
     namespace = meta.get("namespace") or meta.get("name")
     app = (meta.get("labels") or {}).get(APP_LABEL) or None
     return Target(namespace, app)
-
-
-def events(response) -> Iterator[dict]:
-    """Newline-delimited JSON events of a raw watch response."""
-    buffer = b""
-    for chunk in response.stream(65536, decode_content=True):
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            if line.strip():
-                yield json.loads(line)
-    if buffer.strip():
-        yield json.loads(buffer)
 
 
 class Watcher:
