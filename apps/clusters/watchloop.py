@@ -49,6 +49,8 @@ class WatchLoop:
     stop: threading.Event
     on_version: Callable[[str], None] = lambda version: None
     on_batch_end: Callable[[], None] = lambda: None
+    # A watcher with its own reading of a stream: (response, version) -> version ('' = relist).
+    follow_fn: Callable[[object, str], str] | None = None
     version: str = ""
     responses: set = field(default_factory=set)
     relists: int = 0
@@ -71,7 +73,9 @@ class WatchLoop:
                 response = self.watch_fn(self.version)
                 self.responses.add(response)
                 try:
-                    self.version = self.follow(response)
+                    follow = self.follow_fn
+                    self.version = (follow(response, self.version) if follow
+                                    else self.follow(response))  # fmt: skip
                 finally:
                     self.responses.discard(response)
                     with contextlib.suppress(Exception):

@@ -8,7 +8,4 @@ class EventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.audit.selectors import register_space_scope
         from apps.events import sinks  # noqa: F401 - fills the sink registry
-
-        del register_space_scope  # events are scoped by apps.events.selectors

@@ -9,6 +9,12 @@ WINDOWS = [("", _("Any time")), ("1h", _("Last hour")), ("24h", _("Last 24 hours
            ("7d", _("Last 7 days")), ("30d", _("Last 30 days"))]  # fmt: skip
 
 
+def _space_choices(spaces, allow_global: bool) -> list:
+    """A rule's or sink's scope: the spaces the person manages; every space for admins."""
+    head = [("", _("Every space (platform admins)"))] if allow_global else []
+    return [*head, *[(s, s) for s in spaces]]
+
+
 class FilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     cluster = forms.ChoiceField(label=_("Cluster"), required=False)
@@ -38,10 +44,9 @@ class RuleForm(forms.Form):
                                           initial=3600)  # fmt: skip
     sinks = forms.MultipleChoiceField(label=_("Send to"), required=False)
 
-    def __init__(self, *args, spaces=(), sinks=(), **kwargs):
+    def __init__(self, *args, spaces=(), sinks=(), allow_global=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["space"].choices = [("", _("Every space (platform admins)")),
-                                        *[(s, s) for s in spaces]]  # fmt: skip
+        self.fields["space"].choices = _space_choices(spaces, allow_global)
         self.fields["sinks"].choices = [(str(s.pk), s.name) for s in sinks]
 
 
@@ -53,7 +58,6 @@ class SinkForm(forms.Form):
     secret = forms.CharField(label=_("Signing secret (optional)"), required=False,
                              widget=forms.PasswordInput)  # fmt: skip
 
-    def __init__(self, *args, spaces=(), **kwargs):
+    def __init__(self, *args, spaces=(), allow_global=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["space"].choices = [("", _("Every space (platform admins)")),
-                                        *[(s, s) for s in spaces]]  # fmt: skip
+        self.fields["space"].choices = _space_choices(spaces, allow_global)

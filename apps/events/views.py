@@ -63,10 +63,11 @@ def rules(request):
     spaces = _manageable_spaces(request.user)
     sinks = list(selectors.sinks_visible_to(request.user))
     slugs = [s.slug for s in spaces]
+    admin = is_platform_admin(request.user)
     rule_form = RuleForm(request.POST if request.POST.get("form") == "rule" else None,
-                         spaces=slugs, sinks=sinks, initial={"space": request.GET.get("space", "")})  # fmt: skip
+                         spaces=slugs, sinks=sinks, allow_global=admin, initial={"space": request.GET.get("space", "")})  # fmt: skip
     sink_form = SinkForm(request.POST if request.POST.get("form") == "sink" else None,
-                         spaces=slugs, initial={"space": request.GET.get("space", "")})  # fmt: skip
+                         spaces=slugs, allow_global=admin, initial={"space": request.GET.get("space", "")})  # fmt: skip
     actor = Actor.from_request(request)
     by_slug = {s.slug: s for s in spaces}
     if request.method == "POST":

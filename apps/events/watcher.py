@@ -27,6 +27,19 @@ log = logging.getLogger(__name__)
 RESOURCES = ("events", "pods")
 
 
+_resolved_at = [0.0]
+_resolve_lock = threading.Lock()
+
+
+def _resolve_turn() -> bool:
+    """One writer of the process looks for quiet alerts each second, not one per cluster."""
+    with _resolve_lock:
+        if time.monotonic() - _resolved_at[0] < 1:
+            return False
+        _resolved_at[0] = time.monotonic()
+        return True
+
+
 class ClusterWatch:
     """One cluster: the lease, two watch loops and the batch writer."""
 
@@ -171,7 +184,7 @@ class ClusterWatch:
         try:
             while self.leading.is_set() or not self.inbox.empty():
                 items = self._drain()
-                if time.monotonic() - last_resolve > 1:
+                if time.monotonic() - last_resolve > 1 and _resolve_turn():
                     last_resolve = time.monotonic()
                     self._safely(alerts.resolve_quiet)
                 if not items:
@@ -218,8 +231,8 @@ class EventWatcher:
 
     def __init__(self, clusters, *, timeout: int | None = None):
         self.stop_event = threading.Event()
-        timeout = timeout or settings.K2_EVENTS_WATCH_TIMEOUT
-        self.watches = [ClusterWatch(c, self.stop_event, timeout=timeout) for c in clusters]
+        self.timeout = timeout or settings.K2_EVENTS_WATCH_TIMEOUT
+        self.watches = [ClusterWatch(c, self.stop_event, timeout=self.timeout) for c in clusters]
 
     def start(self) -> EventWatcher:
         import logging as _logging
@@ -228,6 +241,14 @@ class EventWatcher:
         for watch in self.watches:
             watch.start()
         return self
+
+    def follow_new(self, clusters) -> list:
+        """Start following clusters registered since (the command looks every 30 s)."""
+        known = {w.cluster.pk for w in self.watches}
+        added = [ClusterWatch(c, self.stop_event, timeout=self.timeout).start()
+                 for c in clusters if c.pk not in known]  # fmt: skip
+        self.watches.extend(added)
+        return added
 
     def wait_ready(self, timeout: float = 30) -> bool:
         deadline = time.monotonic() + timeout

@@ -104,3 +104,29 @@ def test_rules_and_sinks_through_the_api_are_validated_and_audited(settings, spa
     assert other.get("/api/v1/events/rules/").json()["results"] == []
     assert owner.delete(f"/api/v1/events/rules/{rule.json()['id']}/").status_code == 204
     assert not AlertRule.objects.exists()
+
+
+def test_an_email_sink_gets_one_mail_per_rule_and_fingerprint(cluster, space, app, monkeypatch,
+                                                              django_capture_on_commit_callbacks):  # fmt: skip
+    from django.core import mail
+
+    from apps.core import tasks
+    from apps.events import alerts
+    from apps.events.delivery import deliver
+    from apps.events.services import do_create_rule, do_create_sink
+    from tests.events.conftest import ADMIN
+
+    monkeypatch.setattr(tasks, "send", lambda name, a, kw, o: deliver(*a))
+    sink = do_create_sink(space=space, name="team", kind="email", target="ops@example.com, dev@example.com",
+                          actor=ADMIN)  # fmt: skip
+    do_create_rule(space=space, data={"name": "oom", "reason": "OOMKilled", "threshold": 3,
+                                      "sinks": [sink]}, actor=ADMIN)  # fmt: skip
+    row = _event(cluster, space, app, reason="OOMKilled", count=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alerts.evaluate(cluster, [row]) == 0  # 2 < 3
+    EventBucket.objects.filter(event=row).update(count=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alerts.evaluate(cluster, [row]) == 1
+        assert alerts.evaluate(cluster, [row]) == 0  # within the re-notify interval
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ops@example.com", "dev@example.com"]
+    assert "OOMKilled" in mail.outbox[0].subject

@@ -38,5 +38,11 @@ class Command(BaseCommand):
         watcher = EventWatcher(clusters).start()
         self.stdout.write(_("Following events of %(names)s.")
                           % {"names": ", ".join(c.name for c in clusters) or "-"})  # fmt: skip
-        done.wait()
+        while not done.wait(30):
+            if not cluster:  # clusters registered since start are followed too
+                fresh = list(Cluster.objects.filter(enabled=True))
+                for added in watcher.follow_new(fresh):
+                    self.stdout.write(
+                        _("Following events of %(names)s.") % {"names": added.cluster.name}
+                    )
         watcher.stop()
