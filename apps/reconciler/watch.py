@@ -121,13 +121,13 @@ class Watcher:
 
     def _watch_kind(self, cluster, info: KindInfo) -> None:
         """Follow one kind with the shared watch loop (list, watch, resume, relist on 410,
-        backoff); what a change means is this watcher's (`_follow`, `_listed`)."""
+        backoff); what a change means is this watcher's (`_follow`, `_on_list`)."""
         state: dict = {"fingerprints": {}}
         loop = WatchLoop(
             name=f"{cluster.name}/{info.kind}",
             list_fn=lambda: kinds.list_objects(cluster, info),
             watch_fn=lambda version: kinds.watch_stream(cluster, info, version, self.timeout),
-            on_list=lambda items, relisted: self._listed(cluster, state, items, relisted),
+            on_list=lambda items, relisted: self._on_list(cluster, state, items, relisted),
             on_event=lambda kind, obj: None,
             stop=self._stop,
             follow_fn=lambda response, version: self._follow(
@@ -140,7 +140,7 @@ class Watcher:
         finally:
             connection.close()
 
-    def _listed(self, cluster, state: dict, items: list[dict], relisted: bool) -> None:
+    def _on_list(self, cluster, state: dict, items: list[dict], relisted: bool) -> None:
         fingerprints = state["fingerprints"]
         fresh = {key_of(i): (fingerprint(i), i) for i in items}
         if relisted:  # whatever changed while we were not looking
