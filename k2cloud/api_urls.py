@@ -15,4 +15,5 @@ urlpatterns = [
     path("reconciler/", include("apps.reconciler.api.urls")),
     path("analytics/", include("apps.analytics.api.urls")),
     path("operations/", include("apps.operations.api.urls")),
+    path("events/", include("apps.events.api.urls")),
 ]

@@ -46,4 +46,6 @@ ROUTES: dict[str, dict[str, str]] = {
     "workers.ipam.*": {"queue": BULK},  # the schedule's fan-out (its runs: operations on bulk)
     "workers.spaces.send_expiry_reminders": {"queue": BULK},
     "workers.spaces.send_reminder_email": {"queue": NOTIFY},
+    "workers.events.deliver": {"queue": NOTIFY},  # one notification to one sink
+    "workers.events.*": {"queue": BULK},  # retention, memory samples, resolved notices
 }

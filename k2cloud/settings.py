@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "apps.backups",
     "apps.terminal",
     "apps.ipam",
+    "apps.events",
 ]
 
 MIDDLEWARE = [
@@ -460,6 +461,21 @@ K2_IPAM_MAX_LEAKED_SHARE = env.float("K2_IPAM_MAX_LEAKED_SHARE", default=0.5)
 K2_IPAM_INTERVAL_SECONDS = env.int("K2_IPAM_INTERVAL_SECONDS", default=600)
 K2_IPAM_LIST_PAGE_SIZE = env.int("K2_IPAM_LIST_PAGE_SIZE", default=500)
 K2_IPAM_CONFLICT_RETRIES = env.int("K2_IPAM_CONFLICT_RETRIES", default=5)
+# Event center and alerts (apps/events, docs/events.md): retention, merging, the watcher's
+# batches and lease, sink delivery, and the hosts webhooks may reach despite the SSRF guard.
+K2_EVENTS_RETENTION_DAYS = env.int("K2_EVENTS_RETENTION_DAYS", default=30)
+K2_EVENTS_MERGE_WINDOW = env.int("K2_EVENTS_MERGE_WINDOW", default=600)
+K2_EVENTS_WATCH_TIMEOUT = env.int("K2_EVENTS_WATCH_TIMEOUT", default=300)
+K2_EVENTS_LIST_PAGE_SIZE = env.int("K2_EVENTS_LIST_PAGE_SIZE", default=500)
+K2_EVENTS_BATCH_SIZE = env.int("K2_EVENTS_BATCH_SIZE", default=2000)
+K2_EVENTS_FLUSH_SECONDS = env.float("K2_EVENTS_FLUSH_SECONDS", default=0.2)
+K2_EVENTS_QUEUE_SIZE = env.int("K2_EVENTS_QUEUE_SIZE", default=100000)
+K2_EVENTS_LEASE_SECONDS = env.float("K2_EVENTS_LEASE_SECONDS", default=15)
+K2_EVENTS_SINK_TIMEOUT = env.float("K2_EVENTS_SINK_TIMEOUT", default=5)
+K2_EVENTS_SINK_ATTEMPTS = env.int("K2_EVENTS_SINK_ATTEMPTS", default=5)
+K2_EVENTS_SINK_BACKOFF = env.float("K2_EVENTS_SINK_BACKOFF", default=1)
+K2_EVENTS_WEBHOOK_ALLOWLIST = env.list("K2_EVENTS_WEBHOOK_ALLOWLIST", default=[])
+K2_EVENTS_MEMORY_DAYS = env.int("K2_EVENTS_MEMORY_DAYS", default=7)
 K2_APPROVALS_PORTAL_URL = env.str("K2_PORTAL_URL", default="")
 K2_APPROVALS_EMAIL_ENABLED = env.bool("K2_APPROVALS_EMAIL_ENABLED", default=True)
 

@@ -29,6 +29,7 @@ def _nav_items() -> list[tuple[str, str, str, Callable[[object], bool]]]:
     return [
         ("spaces:list", _("Spaces"), "box", _signed_in),
         ("workloads:list", _("Apps"), "apps", _signed_in),
+        ("events:center", _("Events"), "activity", _signed_in),
         ("approvals:inbox", _("Approvals"), "checklist", _signed_in),
         ("clusters:list", _("Clusters"), "server-2", can_view_cluster_summary),
         ("ipam:index", _("IPAM"), "network", can_view_ipam),

@@ -19,14 +19,13 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime
 
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from apps.clusters.gateway import GatewayError
+from apps.clusters.watchloop import WatchLoop, events
 from apps.reconciler import kinds
 from apps.reconciler import status as status_sync
 from apps.reconciler.choices import Trigger
@@ -62,19 +61,6 @@ def owner_target(obj: dict) -> Target:
     namespace = meta.get("namespace") or meta.get("name")
     app = (meta.get("labels") or {}).get(APP_LABEL) or None
     return Target(namespace, app)
-
-
-def events(response) -> Iterator[dict]:
-    """Newline-delimited JSON events of a raw watch response."""
-    buffer = b""
-    for chunk in response.stream(65536, decode_content=True):
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            if line.strip():
-                yield json.loads(line)
-    if buffer.strip():
-        yield json.loads(buffer)
 
 
 class Watcher:
@@ -134,55 +120,44 @@ class Watcher:
             self._cond.notify()
 
     def _watch_kind(self, cluster, info: KindInfo) -> None:
-        fingerprints: dict = {}
-        version = ""
-        pause = 0.5
-        first = True
+        """Follow one kind with the shared watch loop (list, watch, resume, relist on 410,
+        backoff); what a change means is this watcher's (`_follow`, `_on_list`)."""
+        state: dict = {"fingerprints": {}}
+        loop = WatchLoop(
+            name=f"{cluster.name}/{info.kind}",
+            list_fn=lambda: kinds.list_objects(cluster, info),
+            watch_fn=lambda version: kinds.watch_stream(cluster, info, version, self.timeout),
+            on_list=lambda items, relisted: self._on_list(cluster, state, items, relisted),
+            on_event=lambda kind, obj: None,
+            stop=self._stop,
+            follow_fn=lambda response, version: self._follow(
+                cluster, info, response, state["fingerprints"], version
+            ),
+            responses=self._responses,
+        )
         try:
-            while not self._stop.is_set():
-                try:
-                    if not version:
-                        items, version = kinds.list_objects(cluster, info)
-                        fresh = {key_of(i): (fingerprint(i), i) for i in items}
-                        if not first:  # relisted: whatever changed while we were not looking
-                            self.relists += 1
-                            now = timezone.now()
-                            for key, (fp, obj) in fresh.items():
-                                old = fingerprints.get(key)
-                                if old is not None and old[0] != fp:
-                                    self._enqueue(cluster, obj, now)
-                            for key in set(fingerprints) - set(fresh):
-                                kind, ns, name = key
-                                self._enqueue(cluster, {"kind": kind, "metadata": {
-                                    "namespace": ns, "name": name,
-                                    "labels": fingerprints[key][1]}}, now)  # fmt: skip
-                        fingerprints = {k: (fp, (o.get("metadata") or {}).get("labels") or {})
-                                        for k, (fp, o) in fresh.items()}  # fmt: skip
-                        if first:
-                            first = False
-                            self._mark_listed()
-                    response = kinds.watch_stream(cluster, info, version, self.timeout)
-                    self._responses.add(response)
-                    try:
-                        version = self._follow(cluster, info, response, fingerprints, version)
-                    finally:
-                        self._responses.discard(response)
-                        response.release_conn()
-                    pause = 0.5
-                except GatewayError as exc:
-                    if self._stop.is_set():
-                        return
-                    log.warning("watch %s/%s: %s", cluster.name, info.kind, exc)
-                    self._stop.wait(pause)
-                    pause = min(pause * 2, 10)
-                except Exception as exc:  # noqa: BLE001 - a broken stream: resume from version
-                    if self._stop.is_set():
-                        return
-                    log.info("watch %s/%s interrupted: %s", cluster.name, info.kind, exc)
-                    self._stop.wait(pause)
-                    pause = min(pause * 2, 10)
+            loop.run()
         finally:
             connection.close()
+
+    def _on_list(self, cluster, state: dict, items: list[dict], relisted: bool) -> None:
+        fingerprints = state["fingerprints"]
+        fresh = {key_of(i): (fingerprint(i), i) for i in items}
+        if relisted:  # whatever changed while we were not looking
+            self.relists += 1
+            now = timezone.now()
+            for key, (fp, obj) in fresh.items():
+                old = fingerprints.get(key)
+                if old is not None and old[0] != fp:
+                    self._enqueue(cluster, obj, now)
+            for key in set(fingerprints) - set(fresh):
+                kind, ns, name = key
+                self._enqueue(cluster, {"kind": kind, "metadata": {
+                    "namespace": ns, "name": name, "labels": fingerprints[key][1]}}, now)  # fmt: skip
+        state["fingerprints"] = {k: (fp, (o.get("metadata") or {}).get("labels") or {})
+                                 for k, (fp, o) in fresh.items()}  # fmt: skip
+        if not relisted:
+            self._mark_listed()
 
     def _mark_listed(self) -> None:
         with self._cond:

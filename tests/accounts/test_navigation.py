@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 PAGES = {
     "spaces": "/spaces/",
     "workloads": "/apps/",
+    "events": "/events/",
     "approvals": "/approvals/",
     "clusters": "/clusters/",
     "ipam": "/ipam/",
@@ -35,7 +36,7 @@ HELPERS = {
     "audit": can_view_audit,
     "terminal": can_use_terminals,
 }
-EVERYONE = {"spaces", "workloads", "approvals"}
+EVERYONE = {"spaces", "workloads", "events", "approvals"}
 
 EXPECTED = {
     "employee": EVERYONE | {"clusters", "terminal"},

@@ -8,11 +8,12 @@ from tests.conftest import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EXPECTED = {
-    "alice": ["Spaces", "Apps", "Approvals", "Clusters", "Terminals"],
-    "carol": ["Spaces", "Apps", "Approvals", "Clusters"],
+    "alice": ["Spaces", "Apps", "Events", "Approvals", "Clusters", "Terminals"],
+    "carol": ["Spaces", "Apps", "Events", "Approvals", "Clusters"],
     "admin": [
         "Spaces",
         "Apps",
+        "Events",
         "Approvals",
         "Clusters",
         "IPAM",
@@ -21,7 +22,7 @@ EXPECTED = {
         "Audit",
         "Terminals",
     ],
-    "dana": ["Spaces", "Apps", "Approvals", "Clusters", "Analytics"],
+    "dana": ["Spaces", "Apps", "Events", "Approvals", "Clusters", "Analytics"],
 }
 
 

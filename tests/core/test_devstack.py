@@ -55,7 +55,7 @@ def test_devstack_serves_and_ctrl_c_stops_every_child(tmp_path):
         assert "K2Cloud is up" in output, output
         assert "cluster test (test) registered" in output
         pids = [int(p) for p in re.findall(r"pid (\d+):", output)]
-        assert len(pids) == 6  # k2sim, worker, interactive worker, beat, watch, web
+        assert len(pids) == 7  # k2sim, worker, interactive worker, beat, watch, events, web
 
         body = None
         ready_by = time.monotonic() + 60  # six processes import Django at once on 2 cores

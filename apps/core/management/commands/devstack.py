@@ -63,6 +63,7 @@ class Command(BaseCommand):
                                  "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")], env)  # fmt: skip
             manage = str(settings.BASE_DIR / "manage.py")
             self._spawn("watch", [python, manage, "reconcile_watch"], env)  # drift repair
+            self._spawn("events", [python, manage, "events_watch"], env)  # the event center
             self._spawn("web", [python, "-m", "daphne", "-b", bind, "-p", str(port),
                                 "k2cloud.asgi:application"], env)  # fmt: skip
             self.stdout.write(
