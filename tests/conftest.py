@@ -165,6 +165,8 @@ K2SIM_CLUSTERS: dict[str, dict] = {
     # IPAM cleanup (tests/ipam): a third of deleted pods leak their Calico IP; one without Calico.
     "ipam": {"nodes": 4, "ip_leak_rate": 0.3, "pod_ready_delay": 0.0, "log_interval": 5.0},
     "ipam-nocalico": {"nodes": 1, "install_calico": False, "log_interval": 5.0},
+    # Registry retention (tests/registries): pods that run images of the test registries.
+    "registries": {"nodes": 1, "install_calico": False, "pod_ready_delay": 0.0, "log_interval": 5.0},
 }  # fmt: skip
 
 
