@@ -51,7 +51,7 @@ class Emulator:
         return http.request(method, self.backing.url + path, **kw)
 
     def _catalog(self) -> list[str]:
-        return json.loads(self._reg("GET", "/v2/_catalog?n=10000").data).get("repositories") or []
+        return json.loads(self._reg("GET", "/v2/_catalog?n=1000").data).get("repositories") or []
 
     def _artifacts(self, repo: str, with_tag: bool) -> list[dict]:
         tags = json.loads(self._reg("GET", f"/v2/{repo}/tags/list").data).get("tags") or []
@@ -192,7 +192,7 @@ class Emulator:
                 [{"project_id": i + 1, "name": n, "repo_count": 0} for i, n in enumerate(names)]
             )
         if template == "/projects/{project_name}/repositories":
-            project = segments[5]
+            project = segments[4]
             repos = [r for r in self._catalog() if r.startswith(project + "/")]
             return paged([{"id": i + 1, "project_id": 1, "name": r, "artifact_count": 0}
                           for i, r in enumerate(sorted(repos))])  # fmt: skip

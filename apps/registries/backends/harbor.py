@@ -39,6 +39,9 @@ class Harbor:
     def probe(self) -> str:
         self.http.request("GET", "/api/v2.0/ping")
         health = self.http.json("GET", "/api/v2.0/health")
+        self.http.json(
+            "GET", "/api/v2.0/projects", fields={"page": 1, "page_size": 1}
+        )  # the credentials
         return f"Harbor ({health.get('status', '?')})"
 
     def _pages(self, path: str, **query) -> list[dict]:
