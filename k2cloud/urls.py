@@ -40,6 +40,7 @@ urlpatterns = [
     path("backups/", include("apps.backups.urls")),
     path("terminal/", include("apps.terminal.urls")),
     path("ipam/", include("apps.ipam.urls")),
+    path("registries/", include("apps.registries.urls")),
 ]
 
 if settings.OIDC_ENABLED:

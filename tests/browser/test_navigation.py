@@ -16,6 +16,7 @@ EXPECTED = {
         "Approvals",
         "Clusters",
         "IPAM",
+        "Registries",
         "Analytics",
         "Reconciler",
         "Audit",
