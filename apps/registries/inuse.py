@@ -84,7 +84,7 @@ def collect(clusters=None) -> Collected:
         try:
             for kind in cluster_ops.PATHS:
                 for item in cluster_ops.list_all(cluster, kind):
-                    result.calls += 1
+                    result.calls += 1  # objects read
                     meta = item.get("metadata") or {}
                     where = (
                         f"{cluster.name}/{meta.get('namespace', '')}/{kind}/{meta.get('name', '')}"
