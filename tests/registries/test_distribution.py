@@ -54,14 +54,17 @@ def test_keeps_newest_protected_and_running_then_gc_reclaims_bytes(
         assert distribution.pull(plain.url, "team/api", tag) >= 256 * 1024
 
 
-def test_dry_run_deletes_nothing(plain, cluster, django_capture_on_commit_callbacks):
+def test_dry_run_deletes_nothing(plain, cluster, django_capture_on_commit_callbacks, monkeypatch):
     push_30(plain.url)
+    distribution.push_image(plain.url, "other/web", "build-1", created="2020-01-01T00:00:00Z")
+    monkeypatch.setattr("apps.registries.backends.distribution.PAGE", 7)  # Link-header pages
     registry = add_registry(plain.url, mode="dry-run")
     result = run_now(registry, django_capture_on_commit_callbacks)
     assert result["state"] == "succeeded"
     assert len(_surviving_tags(plain)) == 30
     preview = RegistryRun.objects.get(pk=result["operation"].result["preview"])
-    assert preview.counts["delete"] == 18
+    assert preview.counts["delete"] == 18 and preview.counts["artifacts"] == 31
+    assert [r["repository"] for r in preview.report["repositories"]] == ["other/web", "team/api"]
     assert not RegistryRun.objects.filter(mode=RunMode.DELETE, what=RegistryRun.RETENTION).exists()
     assert not AuditEvent.objects.filter(action="registry.artifact.delete").exists()
 
