@@ -2,7 +2,7 @@
 registry (Debian's docker-registry, started here on a free port), 500 images in use as
 pods across three k2sim clusters, one retention decision over all of it.
 
-Measures, with K2Cloud's own code (`decide_registry`, the gateway, the backend):
+Figures: bench/README.md. Measures, with K2Cloud's own code (`decide_registry`, the gateway, the backend):
 
 * the in-use lookup: the paged LISTs of pods and workload kinds of every cluster over
   HTTPS, and the parsing into the in-use set (seconds, objects read);
