@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
@@ -211,13 +212,10 @@ def decide_registry(registry: Registry, *, actor: Actor, operation=None) -> Regi
         names = backend.repositories()
     except (RegistryError, RefusedURL) as exc:
         return _finish(run, RunState.FAILED, error=str(exc))
-    for name in names:
-        try:
-            artifacts = backend.artifacts(name)
-        except RegistryError as exc:
-            errors.append(
-                _("%(repo)s: %(error)s; nothing of it is deleted.") % {"repo": name, "error": exc}
-            )
+    for name, artifacts in _list_all(backend, names):
+        if isinstance(artifacts, RegistryError):
+            errors.append(_("%(repo)s: %(error)s; nothing of it is deleted.")
+                          % {"repo": name, "error": artifacts})  # fmt: skip
             continue
         policy = policy_for(base_policy(), registry.policy, name)
         decisions = decide(name, artifacts, policy, in_use, now)
@@ -236,6 +234,20 @@ def decide_registry(registry: Registry, *, actor: Actor, operation=None) -> Regi
                         "until they can.") % {"names": ", ".join(sorted(blocked))})  # fmt: skip
     run.report, run.counts = report, total
     return _finish(run, RunState.BLOCKED if blocked else RunState.SUCCEEDED)
+
+
+def _list_all(backend, names: list[str]):
+    """(name, artifacts or the RegistryError) per repository, in order; listed
+    K2_REGISTRY_LIST_CONCURRENCY at a time (the distribution API costs two calls per tag)."""
+
+    def one(name: str):
+        try:
+            return name, backend.artifacts(name)
+        except RegistryError as exc:
+            return name, exc
+
+    with ThreadPoolExecutor(max(1, settings.K2_REGISTRY_LIST_CONCURRENCY)) as pool:
+        yield from pool.map(one, names)
 
 
 def _finish(run: RegistryRun, state: str, *, error: str = "") -> RegistryRun:

@@ -4,6 +4,7 @@ address check, JSON bodies, a count of calls for the run report and the bench.""
 from __future__ import annotations
 
 import json
+import threading
 
 import urllib3
 from django.conf import settings
@@ -21,15 +22,18 @@ class Client:
             basic_auth=f"{registry.username}:{registry.password}" if registry.username else None
         )
         self.pool = urllib3.PoolManager(
+            maxsize=8,
             timeout=urllib3.Timeout(total=settings.K2_REGISTRY_TIMEOUT_SECONDS),
             retries=urllib3.Retry(total=2, connect=2, read=1, status=0, allowed_methods=["GET", "HEAD"]),
         )  # fmt: skip
         self.calls = 0
+        self._lock = threading.Lock()  # repositories are listed in parallel
 
     def request(self, method: str, path: str, *, fields=None, headers=None, body=None,
                 ok=(200,)) -> urllib3.BaseHTTPResponse:  # fmt: skip
         url = path if path.startswith("http") else self.base + path
-        self.calls += 1
+        with self._lock:
+            self.calls += 1
         data = json.dumps(body).encode() if body is not None else None
         sent = {**self.headers, **(headers or {})}
         if data is not None:
