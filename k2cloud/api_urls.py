@@ -12,6 +12,7 @@ urlpatterns = [
     path("apps/", include("apps.workloads.api.urls")),
     path("", include("apps.ipam.api.urls")),  # before clusters/: clusters/<name>/ipam/
     path("", include("apps.clusters.api.urls")),
+    path("", include("apps.registries.api.urls")),
     path("reconciler/", include("apps.reconciler.api.urls")),
     path("analytics/", include("apps.analytics.api.urls")),
     path("operations/", include("apps.operations.api.urls")),

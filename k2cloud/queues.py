@@ -44,6 +44,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "workers.backups.*": {"queue": BULK},  # retention
     "workers.terminal.*": {"queue": BULK},  # stale sessions, recording retention
     "workers.ipam.*": {"queue": BULK},  # the schedule's fan-out (its runs: operations on bulk)
+    "workers.registries.*": {"queue": BULK},  # the schedule (its runs and GCs: operations)
     "workers.spaces.send_expiry_reminders": {"queue": BULK},
     "workers.spaces.send_reminder_email": {"queue": NOTIFY},
     "workers.events.deliver": {"queue": NOTIFY},  # one notification to one sink

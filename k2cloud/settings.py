@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "apps.terminal",
     "apps.ipam",
     "apps.events",
+    "apps.registries",
 ]
 
 MIDDLEWARE = [
@@ -294,6 +295,9 @@ SPECTACULAR_SETTINGS = {
         "IpamRunStateEnum": "apps.ipam.choices.RunState",
         "IpamTriggerEnum": "apps.ipam.choices.Trigger",
         "IpamModeEnum": "apps.ipam.choices.Mode",
+        "RegistryKindEnum": "apps.registries.choices.RegistryKind",
+        "RegistryRunModeEnum": "apps.registries.choices.RunMode",
+        "RegistryRunStateEnum": "apps.registries.choices.RunState",
     },
 }
 K2_TOKEN_DEFAULT_EXPIRY_DAYS = env.int("K2_TOKEN_DEFAULT_EXPIRY_DAYS", default=90)
@@ -476,6 +480,19 @@ K2_EVENTS_SINK_ATTEMPTS = env.int("K2_EVENTS_SINK_ATTEMPTS", default=5)
 K2_EVENTS_SINK_BACKOFF = env.float("K2_EVENTS_SINK_BACKOFF", default=1)
 K2_EVENTS_WEBHOOK_ALLOWLIST = env.list("K2_EVENTS_WEBHOOK_ALLOWLIST", default=[])
 K2_EVENTS_MEMORY_DAYS = env.int("K2_EVENTS_MEMORY_DAYS", default=7)
+# Image registry retention and GC (apps/registries, docs/registries.md): the global policy
+# (per-registry and per-repository overrides in the portal), how often retention runs, how
+# long app revisions stay rollback-able, the GC follow-up, and the outbound allow-list.
+K2_REGISTRY_KEEP_LAST = env.int("K2_REGISTRY_KEEP_LAST", default=10)
+K2_REGISTRY_KEEP_DAYS = env.int("K2_REGISTRY_KEEP_DAYS", default=7)
+K2_REGISTRY_PROTECTED = env.list("K2_REGISTRY_PROTECTED", default=["latest", "release-*", "semver"])
+K2_REGISTRY_RUN_INTERVAL_SECONDS = env.int("K2_REGISTRY_RUN_INTERVAL_SECONDS", default=86400)
+K2_REGISTRY_REVISION_DAYS = env.int("K2_REGISTRY_REVISION_DAYS", default=30)
+K2_REGISTRY_LIST_CONCURRENCY = env.int("K2_REGISTRY_LIST_CONCURRENCY", default=4)
+K2_REGISTRY_TIMEOUT_SECONDS = env.float("K2_REGISTRY_TIMEOUT_SECONDS", default=30.0)
+K2_REGISTRY_GC_TIMEOUT_SECONDS = env.int("K2_REGISTRY_GC_TIMEOUT_SECONDS", default=3600)
+K2_REGISTRY_GC_POLL_SECONDS = env.float("K2_REGISTRY_GC_POLL_SECONDS", default=5.0)
+K2_REGISTRY_ALLOWED_HOSTS = env.list("K2_REGISTRY_ALLOWED_HOSTS", default=[])
 K2_APPROVALS_PORTAL_URL = env.str("K2_PORTAL_URL", default="")
 K2_APPROVALS_EMAIL_ENABLED = env.bool("K2_APPROVALS_EMAIL_ENABLED", default=True)
 

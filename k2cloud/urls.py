@@ -41,6 +41,7 @@ urlpatterns = [
     path("terminal/", include("apps.terminal.urls")),
     path("ipam/", include("apps.ipam.urls")),
     path("events/", include("apps.events.urls")),
+    path("registries/", include("apps.registries.urls")),
 ]
 
 if settings.OIDC_ENABLED:

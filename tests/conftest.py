@@ -167,6 +167,8 @@ K2SIM_CLUSTERS: dict[str, dict] = {
     "ipam-nocalico": {"nodes": 1, "install_calico": False, "log_interval": 5.0},
     # The event center (tests/events): OOM kills and crash loops on a cluster of its own.
     "events": {"nodes": 2, "install_calico": False, "pod_ready_delay": 0.05, "log_interval": 5.0},
+    # Registry retention (tests/registries): pods that run images of the test registries.
+    "registries": {"nodes": 1, "install_calico": False, "pod_ready_delay": 0.0, "log_interval": 5.0},
 }  # fmt: skip
 
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages K2Cloud's tests need when they are missing:
-# PostgreSQL (throwaway test database), Chromium (browser tests), gettext (messages).
+# PostgreSQL (throwaway test database), Chromium (browser tests), gettext (messages),
+# docker-registry (Distribution 2.8: the real registry of tests/registries).
 set -euo pipefail
 need=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v msgfmt >/dev/null || need+=(gettext)
+command -v docker-registry >/dev/null || need+=(docker-registry)
 [ "${1:-}" = "--run-only" ] && need=("${need[@]/chromium}") && need=("${need[@]/postgresql}")
 need=($(printf '%s\n' "${need[@]}" | grep -v '^$' || true))
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -16,6 +16,7 @@ from apps.audit.permissions import can_view_audit
 from apps.clusters.permissions import can_view_cluster_summary
 from apps.ipam.permissions import can_view_ipam
 from apps.reconciler.permissions import can_view_reconciler
+from apps.registries.permissions import can_view_registries
 from apps.terminal.permissions import can_use_terminals
 
 
@@ -33,6 +34,7 @@ def _nav_items() -> list[tuple[str, str, str, Callable[[object], bool]]]:
         ("approvals:inbox", _("Approvals"), "checklist", _signed_in),
         ("clusters:list", _("Clusters"), "server-2", can_view_cluster_summary),
         ("ipam:index", _("IPAM"), "network", can_view_ipam),
+        ("registries:index", _("Registries"), "packages", can_view_registries),
         ("analytics:dashboard", _("Analytics"), "chart-bar", can_view_analytics),
         ("reconciler:index", _("Reconciler"), "refresh", can_view_reconciler),
         ("audit:list", _("Audit"), "shield-check", can_view_audit),

@@ -11,6 +11,7 @@ from apps.audit.selectors import register_space_scope, unregister_space_scope
 from apps.clusters.permissions import can_view_cluster_summary
 from apps.ipam.permissions import can_view_ipam
 from apps.reconciler.permissions import can_view_reconciler
+from apps.registries.permissions import can_view_registries
 from apps.terminal.permissions import can_use_terminals
 from tests.conftest import make_user
 
@@ -23,6 +24,7 @@ PAGES = {
     "approvals": "/approvals/",
     "clusters": "/clusters/",
     "ipam": "/ipam/",
+    "registries": "/registries/",
     "analytics": "/analytics/",
     "reconciler": "/reconciler/",
     "audit": "/audit/",
@@ -31,6 +33,7 @@ PAGES = {
 HELPERS = {
     "clusters": can_view_cluster_summary,
     "ipam": can_view_ipam,
+    "registries": can_view_registries,
     "analytics": can_view_analytics,
     "reconciler": can_view_reconciler,
     "audit": can_view_audit,
@@ -43,7 +46,7 @@ EXPECTED = {
     "approver": EVERYONE | {"clusters"},
     "analyst": EVERYONE | {"clusters", "analytics"},
     "platform-admin": EVERYONE
-    | {"clusters", "ipam", "analytics", "reconciler", "audit", "terminal"},
+    | {"clusters", "ipam", "registries", "analytics", "reconciler", "audit", "terminal"},
     "no role": EVERYONE,
     "space owner": EVERYONE | {"clusters", "audit", "terminal"},
 }

@@ -17,6 +17,7 @@ EXPECTED = {
         "Approvals",
         "Clusters",
         "IPAM",
+        "Registries",
         "Analytics",
         "Reconciler",
         "Audit",
