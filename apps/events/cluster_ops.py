@@ -63,9 +63,7 @@ def read_metrics_text(cluster) -> str:
         response = api.call_api(method, url, headers, body, post)
         data = response.read()
         if not 200 <= response.status < 300:
-            from kubernetes.client.exceptions import ApiException
-
-            exc = ApiException(status=response.status, reason=response.reason)
+            exc = gateway.ApiException(status=response.status, reason=response.reason)
             exc.body = data.decode("utf-8", "replace") if data else ""
             raise exc
         return data.decode("utf-8", "replace")
