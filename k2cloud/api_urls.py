@@ -15,4 +15,5 @@ urlpatterns = [
     path("reconciler/", include("apps.reconciler.api.urls")),
     path("analytics/", include("apps.analytics.api.urls")),
     path("operations/", include("apps.operations.api.urls")),
+    path("k2ctl/", include("apps.kubeproxy.api.urls")),
 ]
