@@ -94,8 +94,8 @@ def _space_json(space, user) -> dict:
     }  # fmt: skip
 
 
-def _space_schema(**kwargs):
-    return inline_serializer("CliSpace", {
+def _space_schema(name: str = "CliSpace", **kwargs):
+    return inline_serializer(name, {
         "slug": serializers.CharField(), "environment": serializers.CharField(),
         "namespace": serializers.CharField(), "role": serializers.CharField(),
         "clusters": serializers.ListField(child=serializers.CharField())}, **kwargs)  # fmt: skip
@@ -109,7 +109,7 @@ class SpacesView(_CliView):
 
 
 class SpaceView(_CliView):
-    @extend_schema(responses={200: _space_schema()})
+    @extend_schema(responses={200: _space_schema("CliSpaceDetail")})
     def get(self, request, slug: str):
         space = spaces_visible_to(request.user).exclude(state="deleted").filter(slug=slug).first()
         if space is None:
