@@ -7,7 +7,7 @@ import ssl
 import urllib.error
 import urllib.request
 
-from k2ctl.i18n import t
+from k2ctl.i18n import language, t
 
 
 class K2ctlError(Exception):
@@ -39,7 +39,8 @@ def call(url: str, token: str, method: str, path: str, body: dict | None = None,
     request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
         full, data=data, method=method, headers={
         "Authorization": f"Bearer {token}", "Accept": "application/json",
-        "Content-Type": "application/json", "User-Agent": "k2ctl"})  # fmt: skip
+        "Content-Type": "application/json", "User-Agent": "k2ctl",
+        "Accept-Language": "zh-hans" if language() == "zh" else "en"})  # fmt: skip
     try:
         context = _context(insecure, ca_file)
         with urllib.request.urlopen(request, timeout=30, context=context) as response:  # noqa: S310

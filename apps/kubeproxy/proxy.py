@@ -28,7 +28,9 @@ from urllib.parse import parse_qsl
 import aiohttp
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from apps.audit.services import record
 from apps.clusters import gateway
@@ -80,6 +82,17 @@ def _bearer(scope) -> str:
     return ""
 
 
+def _language(scope) -> str:
+    """The language of the messages: from Accept-Language when sent (k2ctl sends the
+    locale's), else the installation's default."""
+    for name, value in scope.get("headers", []):
+        if name == b"accept-language":
+            for code, _q in parse_accept_lang_header(value.decode("latin-1")):
+                with contextlib.suppress(LookupError):
+                    return translation.get_supported_language_variant(code)
+    return settings.LANGUAGE_CODE
+
+
 def _split(path: str) -> tuple[str, str]:
     rest = path[len(PREFIX) :]
     cluster, _sep, api_path = rest.partition("/")
@@ -99,8 +112,14 @@ def _audit(prepared: Prepared | None, principal, cluster, request, *, outcome: s
 
 
 def prepare(raw: str, cluster_name: str, method: str, path: str, query: str, *,
-            scheme: str) -> Prepared:  # fmt: skip
+            scheme: str, language: str = "en") -> Prepared:  # fmt: skip
     """Authenticate, authorize and audit one request (synchronous: called in a thread)."""
+    with translation.override(language):
+        return _prepare(raw, cluster_name, method, path, query, scheme=scheme)
+
+
+def _prepare(raw: str, cluster_name: str, method: str, path: str, query: str, *,
+             scheme: str) -> Prepared:  # fmt: skip
     try:
         principal = tokens.authenticate(raw)
     except tokens.Unauthenticated as exc:
@@ -183,7 +202,13 @@ class KubeProxy:
         query = scope.get("query_string", b"").decode("latin-1")
         try:
             prepared = await database_sync_to_async(prepare)(
-                _bearer(scope), cluster_name, scope["method"], path, query, scheme="https"
+                _bearer(scope),
+                cluster_name,
+                scope["method"],
+                path,
+                query,
+                scheme="https",
+                language=_language(scope),
             )
         except Refusal as refusal:
             await _respond(send, refusal.code, refusal.message, rule=refusal.rule)
@@ -268,7 +293,13 @@ class KubeProxy:
         query = scope.get("query_string", b"").decode("latin-1")
         try:
             prepared = await database_sync_to_async(prepare)(
-                _bearer(scope), cluster_name, "GET", path, query, scheme="wss"
+                _bearer(scope),
+                cluster_name,
+                "GET",
+                path,
+                query,
+                scheme="wss",
+                language=_language(scope),
             )
             if prepared.decision.kind != "exec":
                 raise Refusal(400, _("Only exec and attach are served over websockets."))

@@ -23,9 +23,10 @@ from tests.kubeproxy.conftest import KUBECTL, make_app, make_pod, pat
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _status(server: tuple[str, str], token: str, path: str) -> tuple[int, dict]:
+def _status(server: tuple[str, str], token: str, path: str, lang: str = "en") -> tuple[int, dict]:
     url, ca = server
-    request = urllib.request.Request(url + path, headers={"Authorization": f"Bearer {token}"})
+    request = urllib.request.Request(url + path, headers={"Authorization": f"Bearer {token}",
+                                                          "Accept-Language": lang})  # fmt: skip
     context = ssl.create_default_context(cafile=ca)
     try:
         with urllib.request.urlopen(request, timeout=10, context=context) as response:
@@ -72,6 +73,8 @@ def test_a_viewer_reads_their_space_and_nothing_else(
     assert code == 401 and "another installation" in body["message"]
     code, body = _status(proxy_url, "eyJhbGciOi.other.jwt", "/k8s/wl-test/api")
     assert code == 401 and "not a token of this K2Cloud installation" in body["message"]
+    code, body = _status(proxy_url, "eyJhbGciOi.other.jwt", "/k8s/wl-test/api", "zh-CN")
+    assert code == 401 and "不是本 K2Cloud 实例的令牌" in body["message"]
     CliSession.objects.filter(user=viewer).update(expires_at=timezone.now() - timedelta(minutes=1))
     expired = vera.kubectl(kubeconfig, "get", "pods")
     assert expired.returncode == 1 and "session expired" in expired.stderr
