@@ -411,6 +411,7 @@ class ExecBridge:
                 if message.get("text") is not None:
                     await upstream.send_str(message["text"])
                 continue
+            await upstream.send_bytes(data)  # first: the record never delays a keystroke
             if data and data[0] == STDIN:
                 payload = data[1:]
                 self.bytes_in += len(payload)
@@ -424,7 +425,6 @@ class ExecBridge:
                 with contextlib.suppress(ValueError, KeyError, TypeError):
                     size = json.loads(data[1:])
                     self.recorder.resize(int(size["Width"]), int(size["Height"]))
-            await upstream.send_bytes(data)
 
     async def _watch(self) -> tuple[str, str]:
         while True:
