@@ -17,4 +17,5 @@ urlpatterns = [
     path("analytics/", include("apps.analytics.api.urls")),
     path("operations/", include("apps.operations.api.urls")),
     path("events/", include("apps.events.api.urls")),
+    path("k2ctl/", include("apps.kubeproxy.api.urls")),
 ]

@@ -12,6 +12,7 @@ django_asgi_app = get_asgi_application()
 
 from django.conf import settings  # noqa: E402
 
+from apps.kubeproxy.proxy import KubeProxy, mount  # noqa: E402  (needs Django set up)
 from k2cloud.routing import websocket_urlpatterns  # noqa: E402  (needs Django set up)
 
 
@@ -25,11 +26,17 @@ def websocket_origins() -> list[str]:
     return hosts + list(settings.CSRF_TRUSTED_ORIGINS)
 
 
+# /k8s/ is the Kubernetes proxy (apps/kubeproxy): kubectl sends a bearer token and no
+# Origin, so it sits in front of the browser stack's origin check and session middleware.
+proxy = KubeProxy()
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": OriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), websocket_origins()
+        "http": mount(proxy, django_asgi_app),
+        "websocket": mount(
+            proxy,
+            OriginValidator(
+                AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), websocket_origins()
+            ),
         ),
     }
 )

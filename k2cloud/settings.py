@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "apps.operations",
     "apps.backups",
     "apps.terminal",
+    "apps.kubeproxy",
     "apps.ipam",
     "apps.events",
     "apps.registries",
@@ -456,6 +457,17 @@ K2_TERMINAL_OUTPUT_WINDOW_BYTES = env.int("K2_TERMINAL_OUTPUT_WINDOW_BYTES", def
 K2_TERMINAL_RECORDING_DAYS = env.int("K2_TERMINAL_RECORDING_DAYS", default=90)
 K2_TERMINAL_RECORDING_MAX_BYTES = env.int("K2_TERMINAL_RECORDING_MAX_BYTES", default=100 * 2**20)
 K2_TERMINAL_SPOOL_DIR = env.str("K2_TERMINAL_SPOOL_DIR", default=str(VAR_DIR / "terminal"))
+# Kubernetes proxy for people and k2ctl (apps/kubeproxy, docs/k2ctl.md): the lifetime of a
+# k2ctl session token, how often open streams re-check access, who may exec and write per
+# environment ("env=role,role;*=role" — "*" for the other environments), and per-user limits.
+K2_PROXY_SESSION_HOURS = env.float("K2_PROXY_SESSION_HOURS", default=12.0)
+K2_PROXY_RECHECK_SECONDS = env.float("K2_PROXY_RECHECK_SECONDS", default=30.0)
+K2_PROXY_EXEC_ROLES = env.str(
+    "K2_PROXY_EXEC_ROLES", default="prod=owner,admin;*=owner,admin,developer"
+)
+K2_PROXY_WRITE_ROLES = env.str("K2_PROXY_WRITE_ROLES", default="prod=;*=owner,admin,developer")
+K2_PROXY_REQUESTS_PER_MINUTE = env.int("K2_PROXY_REQUESTS_PER_MINUTE", default=1200)
+K2_PROXY_MAX_STREAMS_PER_USER = env.int("K2_PROXY_MAX_STREAMS_PER_USER", default=20)
 # Calico leaked-IP cleanup (apps/ipam, docs/ipam.md): defaults of a new cluster's IPAM
 # policy (each cluster's own values are edited in the portal), the LIST page size, and how
 # often a release re-reads after a 409 before it gives up on an address.

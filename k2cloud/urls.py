@@ -27,6 +27,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include("k2cloud.api_urls")),
+    path("account/k2ctl-sessions/", include("apps.kubeproxy.urls")),
     path("", include("apps.accounts.urls")),
     path("", include("apps.core.urls")),
     path("spaces/", include("apps.spaces.urls")),

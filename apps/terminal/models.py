@@ -15,6 +15,10 @@ from apps.terminal.choices import EndReason
 
 
 class TerminalSession(models.Model):
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web terminal")
+        K2CTL = "k2ctl", _("k2ctl / kubectl exec")
+
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT,
@@ -53,6 +57,11 @@ class TerminalSession(models.Model):
     recording_bytes = models.BigIntegerField(default=0)
     recording_deleted_at = models.DateTimeField(null=True, blank=True)
     server = models.CharField(_("served by"), max_length=200, blank=True)
+    # How it was opened: the portal's web terminal, or exec through the Kubernetes proxy
+    # (k2ctl, kubectl), whose command line is kept in `command`.
+    channel = models.CharField(_("opened from"), max_length=8, choices=Channel.choices,
+                               default=Channel.WEB)  # fmt: skip
+    command = models.CharField(_("command"), max_length=1000, blank=True)
 
     class Meta:
         verbose_name = _("terminal session")
