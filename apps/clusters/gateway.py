@@ -638,13 +638,14 @@ def _live_pods(cluster, stats: CallStats) -> list[dict]:
             return pods
 
 
-def request_json(clients, method: str, path: str, *, query: list | None = None,
-                 body: dict | None = None, content_type: str = "") -> dict:  # fmt: skip
-    """One HTTP request by URL path on the cluster's ApiClient (kinds the typed client does
-    not know: discovery, any LIST), inside `call`; the JSON answer, or ApiException, which
-    `call` classifies into a GatewayError in words."""
+def request_bytes(clients, method: str, path: str, *, query: list | None = None,
+                  body: dict | None = None, content_type: str = "",
+                  accept: str = "application/json") -> bytes:  # fmt: skip
+    """One HTTP request by URL path on the cluster's ApiClient (what the typed client does
+    not know: discovery, any LIST, /metrics), inside `call`; the body of a 2xx answer, or
+    ApiException, which `call` classifies into a GatewayError in words."""
     api = clients.api_client
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": accept}
     if content_type:
         headers["Content-Type"] = content_type
     method, url, headers, body, post = api.param_serialize(
@@ -657,6 +658,13 @@ def request_json(clients, method: str, path: str, *, query: list | None = None,
         exc = ApiException(status=response.status, reason=response.reason)
         exc.body = data.decode("utf-8", "replace") if data else ""
         raise exc
+    return data or b""
+
+
+def request_json(clients, method: str, path: str, *, query: list | None = None,
+                 body: dict | None = None, content_type: str = "") -> dict:  # fmt: skip
+    """`request_bytes` for a JSON answer."""
+    data = request_bytes(clients, method, path, query=query, body=body, content_type=content_type)
     return json.loads(data) if data else {}
 
 

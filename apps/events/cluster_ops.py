@@ -55,17 +55,8 @@ def read_metrics_text(cluster) -> str:
     there; a real cluster's Prometheus answers the same query, docs/events.md)."""
 
     def fetch(clients) -> str:
-        api = clients.api_client
-        method, url, headers, body, post = api.param_serialize(
-            "GET", "/metrics", header_params={"Accept": "text/plain"},
-            auth_settings=["BearerToken"],
-        )  # fmt: skip
-        response = api.call_api(method, url, headers, body, post)
-        data = response.read()
-        if not 200 <= response.status < 300:
-            exc = gateway.ApiException(status=response.status, reason=response.reason)
-            exc.body = data.decode("utf-8", "replace") if data else ""
-            raise exc
-        return data.decode("utf-8", "replace")
+        return gateway.request_bytes(clients, "GET", "/metrics", accept="text/plain").decode(
+            "utf-8", "replace"
+        )
 
     return gateway.call(cluster, "events_metrics", fetch)

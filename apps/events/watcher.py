@@ -18,10 +18,10 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from apps.clusters.watchloop import WatchLoop
-from apps.core.leases import Lease
 from apps.events import alerts, cluster_ops, ingest, metrics
 from apps.events.fingerprint import from_event, from_pod
 from apps.events.models import WatchCursor
+from apps.operations.locks import OwnedLock
 
 log = logging.getLogger(__name__)
 RESOURCES = ("events", "pods")
@@ -50,7 +50,9 @@ class ClusterWatch:
         self.inbox: queue.Queue = queue.Queue(maxsize=settings.K2_EVENTS_QUEUE_SIZE)
         self.versions: dict[str, str] = {}
         self.loops: dict[str, WatchLoop] = {}
-        self.lease = Lease(f"events-watch:{cluster.pk}", ttl=settings.K2_EVENTS_LEASE_SECONDS)
+        # The lock that dies with its owner (apps/operations/locks.py): renewed by the
+        # process heartbeat while held, taken over at once when its process is gone.
+        self.lease = OwnedLock(f"k2:lease:events-watch:{cluster.pk}", max_seconds=3600)
         self.leading = threading.Event()
         self.written = 0
         self.batches = 0
@@ -108,7 +110,7 @@ class ClusterWatch:
         try:
             while not self.stop.is_set():
                 try:
-                    held = self.lease.acquire()
+                    held = self._hold()
                 except Exception as exc:  # noqa: BLE001 - Redis away: try again
                     log.warning("events lease %s: %s", self.cluster.name, exc)
                     held = False
@@ -123,6 +125,13 @@ class ClusterWatch:
             with contextlib.suppress(Exception):  # best effort while stopping
                 self.lease.release()
             connection.close()
+
+    def _hold(self) -> bool:
+        """Keep the lease if ours (pushing its maximum hold out), else try to take it."""
+        if self.leading.is_set():
+            self.lease.extend()
+            return self.lease.holder() == self.lease.owner
+        return self.lease.acquire()
 
     def _begin(self) -> None:
         self.leading.set()

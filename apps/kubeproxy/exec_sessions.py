@@ -4,14 +4,10 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.db import transaction
-
-from apps.audit.services import record
 from apps.clusters import gateway
 from apps.clusters.gateway import GatewayError
-from apps.spaces.models import Space
 from apps.terminal import sessions
+from apps.terminal.access import Decision, Target
 from apps.terminal.models import TerminalSession
 from apps.terminal.sessions import add_commands
 from apps.workloads.models import App
@@ -33,23 +29,16 @@ def pod_facts(cluster, namespace: str, pod: str) -> tuple[str, list[str]]:
 
 def start(principal, decision, cluster, *, pod: str, container: str, command: list[str],
           server: str) -> TerminalSession:  # fmt: skip
-    """Open the session row (sessions.LimitReached past a limit) and audit its start."""
-    user, space = principal.user, decision.space
+    """Open the session row (sessions.LimitReached past a limit) and audit its start, as the
+    web terminal does (apps/terminal/sessions.py: start)."""
+    space = decision.space
     app_name, containers = pod_facts(cluster, space.namespace, pod)
     container = container or (containers[0] if containers else "")
     app = App.objects.filter(space=space, name=app_name).first() if app_name else None
-    with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-        Space.objects.select_for_update().filter(pk=space.pk).first()
-        sessions.check_limits(user, space)
-        session = TerminalSession.objects.create(
-            user=user, space=space, app=app, cluster=cluster, space_slug=space.slug,
-            app_name=app_name[:63], cluster_name=cluster.name, namespace=space.namespace,
-            pod=pod, container=container[:63], shell=(command[0] if command else "")[-16:],
-            server=server[:200], channel=TerminalSession.Channel.K2CTL,
-            command=" ".join(command)[:1000],
-        )  # fmt: skip
-        record(principal.actor, "terminal.session.start", session, space=space, cluster=cluster,
-               changes={"pod": pod, "container": container, "command": session.command,
-                        "cluster": cluster.name, "channel": "k2ctl"})  # fmt: skip
-    return session
+    target = Target(space_slug=space.slug, app_name=app_name[:63], cluster_name=cluster.name,
+                    pod=pod, container=container[:63],
+                    shell=(command[0] if command else "")[-16:])  # fmt: skip
+    return sessions.start(
+        principal.actor, Decision(True, space=space, app=app, cluster=cluster), target,
+        server=server, channel=TerminalSession.Channel.K2CTL, command=" ".join(command),
+    )  # fmt: skip

@@ -61,8 +61,10 @@ def check_limits(user, space) -> None:
         )  # fmt: skip
 
 
-def start(actor: Actor, decision: Decision, target: Target, *, server: str) -> TerminalSession:
-    """Open a session row for an allowed target (LimitReached past a limit)."""
+def start(actor: Actor, decision: Decision, target: Target, *, server: str,
+          channel: str = TerminalSession.Channel.WEB, command: str = "") -> TerminalSession:  # fmt: skip
+    """Open a session row for an allowed target (LimitReached past a limit): the web
+    terminal's, or an exec through the Kubernetes proxy (`channel` k2ctl, its `command`)."""
     user = actor.person
     space: Space = decision.space  # type: ignore[assignment]
     with transaction.atomic():
@@ -74,11 +76,14 @@ def start(actor: Actor, decision: Decision, target: Target, *, server: str) -> T
             user=user, space=space, app=decision.app, cluster=decision.cluster,
             space_slug=space.slug, app_name=target.app_name, cluster_name=target.cluster_name,
             namespace=space.namespace, pod=target.pod, container=target.container,
-            shell=target.shell, server=server[:200],
+            shell=target.shell, server=server[:200], channel=channel, command=command[:1000],
         )  # fmt: skip
+        changes = {"pod": target.pod, "container": target.container, "shell": target.shell,
+                   "cluster": target.cluster_name}  # fmt: skip
+        if channel != TerminalSession.Channel.WEB:
+            changes.update(channel=channel, command=session.command)
         record(actor, "terminal.session.start", session, space=space, cluster=decision.cluster,
-               changes={"pod": target.pod, "container": target.container, "shell": target.shell,
-                        "cluster": target.cluster_name})  # fmt: skip
+               changes=changes)  # fmt: skip
     return session
 
 
