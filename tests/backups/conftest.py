@@ -4,12 +4,11 @@ each test's space has its own namespace)."""
 
 from __future__ import annotations
 
-import socket
-
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from tests.helpers import free_port
 from tests.workloads.conftest import (  # noqa: F401  (fixtures)
     _fast_password_hashing,
     clusters,
@@ -24,16 +23,10 @@ from tests.workloads.conftest import (  # noqa: F401  (fixtures)
 BUCKET = "k2-backups"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def s3_server():
     """A real S3-compatible HTTP server on a free loopback port, with one bucket."""
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"

@@ -14,10 +14,9 @@ import pytest
 
 from apps.accounts.services import do_create_token
 from apps.audit.actors import Actor
-from tests.helpers import wait_for
+from tests.helpers import serve_daphne
 from tests.terminal.conftest import (  # noqa: F401  (fixtures)
     _fast_password_hashing,
-    _free_port,
     _terminal_settings,
     clusters,
     dev,
@@ -43,50 +42,14 @@ def _proxy_env(monkeypatch):
 def proxy_url(transactional_db, settings, tmp_path):
     """K2Cloud served by daphne over HTTPS, as behind the TLS front of production: kubectl
     sends a bearer token over TLS only. Yields (url, CA file)."""
-    import ssl
-    import urllib.request
-
-    from django.db import connection
-
     from k2sim.pki import ensure_ca, ensure_server_cert
-    from tests.conftest import ROOT
 
     pki = tmp_path / "pki"
     pki.mkdir()
     ca, _key = ensure_ca(pki)
     cert, key = ensure_server_cert(pki, "k2cloud")
-    store = f"file://{tmp_path / 'store'}"
-    settings.K2_BACKUP_STORE_URL = store
-    env = dict(
-        os.environ, K2_BACKUP_STORE_URL=store, K2_TERMINAL_SPOOL_DIR=settings.K2_TERMINAL_SPOOL_DIR
-    )
-    db = connection.settings_dict
-    env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    port = _free_port()
-    endpoint = f"ssl:port={port}:interface=127.0.0.1:privateKey={key}:certKey={cert}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-e", endpoint, "k2cloud.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    url = f"https://localhost:{port}"
-    context = ssl.create_default_context(cafile=str(ca))
-
-    def up():
-        try:
-            return (
-                urllib.request.urlopen(f"{url}/healthz", timeout=1, context=context).status == 200
-            )
-        except OSError:
-            assert proc.poll() is None, proc.stdout.read()
-            return False
-
-    wait_for(up, timeout=60, interval=0.2)
-    yield url, str(ca)
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    for url in serve_daphne(settings, tmp_path, tls=(cert, key, ca)):
+        yield url, str(ca)
 
 
 def pat(user, days: int | None = 30) -> str:

@@ -18,8 +18,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import urllib3
 
+from tests.helpers import free_port
 from tests.registries import harbor_contract as contract
-from tests.registries.distribution import OCI_INDEX, OCI_MANIFEST, RunningRegistry, free_port
+from tests.registries.distribution import OCI_INDEX, OCI_MANIFEST, RunningRegistry
 
 ACCEPT = f"{OCI_INDEX}, {OCI_MANIFEST}"
 http = urllib3.PoolManager(timeout=urllib3.Timeout(total=30))

@@ -16,7 +16,7 @@ from kubernetes import client as k8s
 
 from apps.terminal.consumers import TerminalConsumer
 from apps.workloads.models import App, AppCluster
-from tests.helpers import wait_for
+from tests.helpers import serve_daphne, wait_for
 from tests.workloads.conftest import (  # noqa: F401  (fixtures)
     _fast_password_hashing,
     clusters,
@@ -153,56 +153,11 @@ class Term:
         return self.closed or {}
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def daphne_url(transactional_db, settings, tmp_path):
     """The real ASGI server (daphne, as `make run` and production serve K2Cloud) in its own
     process on the suite's test database, Redis and a shared recording store."""
-    import os
-    import subprocess
-    import sys
-    import urllib.request
-
-    from django.db import connection
-
-    from tests.conftest import ROOT
-
-    store = f"file://{tmp_path / 'store'}"
-    settings.K2_BACKUP_STORE_URL = store
-    env = dict(
-        os.environ, K2_BACKUP_STORE_URL=store, K2_TERMINAL_SPOOL_DIR=settings.K2_TERMINAL_SPOOL_DIR
-    )
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "k2cloud.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    url = f"http://localhost:{port}"  # Chromium sends Secure cookies to localhost only
-
-    def up():
-        try:
-            return urllib.request.urlopen(f"{url}/healthz", timeout=1).status == 200
-        except OSError:
-            assert proc.poll() is None, proc.stdout.read()
-            return False
-
-    wait_for(up, timeout=60, interval=0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    yield from serve_daphne(settings, tmp_path)
 
 
 def session_cookie(user) -> str:
