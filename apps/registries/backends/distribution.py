@@ -14,7 +14,7 @@ from urllib.parse import quote
 from django.utils.dateparse import parse_datetime
 
 from apps.registries.backends import Artifact, RegistryError, register
-from apps.registries.backends.http import Client
+from apps.registries.backends.http import HttpBackend
 
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
                "application/vnd.docker.distribution.manifest.list.v2+json")  # fmt: skip
@@ -30,14 +30,7 @@ def _next(response) -> str:
 
 
 @register("distribution")
-class Distribution:
-    def __init__(self, registry) -> None:
-        self.http = Client(registry)
-
-    @property
-    def api_calls(self) -> int:
-        return self.http.calls
-
+class Distribution(HttpBackend):
     def probe(self) -> str:
         self.http.request("GET", "/v2/")
         return "Distribution API v2"

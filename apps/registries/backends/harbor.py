@@ -12,7 +12,7 @@ from urllib.parse import quote
 from django.utils.dateparse import parse_datetime
 
 from apps.registries.backends import Artifact, RegistryError, register
-from apps.registries.backends.http import Client
+from apps.registries.backends.http import HttpBackend
 
 PAGE = 100  # Harbor's largest page_size
 FREED = re.compile(r"frees up (\d+) MB")
@@ -28,14 +28,7 @@ def _repo_path(repository: str) -> str:
 
 
 @register("harbor")
-class Harbor:
-    def __init__(self, registry) -> None:
-        self.http = Client(registry)
-
-    @property
-    def api_calls(self) -> int:
-        return self.http.calls
-
+class Harbor(HttpBackend):
     def probe(self) -> str:
         self.http.request("GET", "/api/v2.0/ping")
         health = self.http.json("GET", "/api/v2.0/health")

@@ -55,3 +55,14 @@ class Client:
 
     def json(self, method: str, path: str, **kw):
         return json.loads(self.request(method, path, **kw).data or b"null")
+
+
+class HttpBackend:
+    """What every HTTP registry backend shares: its client and the count of API calls."""
+
+    def __init__(self, registry) -> None:
+        self.http = Client(registry)
+
+    @property
+    def api_calls(self) -> int:
+        return self.http.calls
