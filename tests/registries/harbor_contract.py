@@ -1,5 +1,5 @@
 """Checks requests and responses against Harbor's published contract
-(../shared/contracts/harbor/swagger.yaml, Swagger 2.0): the method and path template
+(contracts/harbor/swagger.yaml, Swagger 2.0): the method and path template
 exist, every query parameter is declared, the status is one the operation lists, and a
 JSON body matches the declared schema (types and property names, $refs resolved)."""
 
@@ -11,9 +11,7 @@ from pathlib import Path
 
 import yaml
 
-SWAGGER = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "contracts" / "harbor" / "swagger.yaml"
-)
+SWAGGER = Path(__file__).resolve().parents[2] / "contracts" / "harbor" / "swagger.yaml"
 TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict,
          "number": (int, float)}  # fmt: skip
 

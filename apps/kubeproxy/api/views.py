@@ -72,7 +72,7 @@ class CurrentSessionView(_CliView):
 class WhoamiView(_CliView):
     @extend_schema(responses={200: inline_serializer("CliWhoami", {
         "user": serializers.CharField(), "name": serializers.CharField(),
-        "token": serializers.CharField(), "session_expires_at": serializers.DateTimeField()})})  # fmt: skip
+        "token": serializers.CharField(), "session_expires_at": serializers.DateTimeField(allow_null=True)})})  # fmt: skip
     def get(self, request):
         principal = self.principal()
         user = principal.user

@@ -1,4 +1,4 @@
-"""Harbor through its REST API v2.0 (../shared/contracts/harbor/swagger.yaml): projects,
+"""Harbor through its REST API v2.0 (contracts/harbor/swagger.yaml): projects,
 repositories, artifacts with tags and push times (paged), DELETE of an artifact by digest,
 and garbage collection: POST /system/gc/schedule with type Manual, then GET
 /system/gc/{id} until its job_status is final."""
