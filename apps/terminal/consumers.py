@@ -31,7 +31,10 @@ import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -77,6 +80,30 @@ class TokenBucket:
 class TerminalConsumer(AsyncWebsocketConsumer):
     stream: ExecStream | None = None
     session = None
+
+    async def __call__(self, scope, receive, send):
+        """Channels' dispatch, with a channel layer that may fail: a terminal must not die
+        because Redis is slow or restarting (revocation pushes are the fast path; the
+        periodic re-check still closes a revoked session)."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send
+        sources = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            sources.append(self._layer_receive)
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch(sources, self.dispatch)
+
+    async def _layer_receive(self):
+        while True:
+            try:
+                return await self.channel_layer.receive(self.channel_name)
+            except Exception as exc:  # noqa: BLE001 - retried; the re-check covers the gap
+                log.warning(
+                    "terminal: channel layer receive failed (%s); retrying", type(exc).__name__
+                )
+                await asyncio.sleep(1.0)
 
     # --- connect: decide before accepting --------------------------------------------------
     async def connect(self):
