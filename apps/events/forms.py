@@ -61,3 +61,12 @@ class SinkForm(forms.Form):
     def __init__(self, *args, spaces=(), allow_global=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["space"].choices = _space_choices(spaces, allow_global)
+
+
+SILENCE_FOR = [("1h", _("1 hour")), ("4h", _("4 hours")), ("24h", _("1 day")), ("7d", _("1 week"))]
+SILENCE_HOURS = {"1h": 1, "4h": 4, "24h": 24, "7d": 168}
+
+
+class SilenceForm(forms.Form):
+    duration = forms.ChoiceField(label=_("Silence for"), choices=SILENCE_FOR)
+    comment = forms.CharField(label=_("Why"), max_length=200, required=False)

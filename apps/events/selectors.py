@@ -99,10 +99,28 @@ def reasons_of(rows) -> list[str]:
 
 
 def rules_visible_to(user):
-    rules = AlertRule.objects.select_related("space", "app", "cluster").prefetch_related("sinks")
+    rules = AlertRule.objects.select_related("space", "app", "cluster").prefetch_related(
+        "sinks", "silences"
+    )
     if is_platform_admin(user):
         return rules.all()
     return rules.filter(space__in=spaces_visible_to(user).values("pk"))
+
+
+def with_active_silence(rules) -> list:
+    """The rules (from rules_visible_to), each with `.silence`: the one in force, or None."""
+    now = timezone.now()
+    rules = list(rules)
+    for rule in rules:
+        rule.silence = active_silence(rule, now)
+    return rules
+
+
+def active_silence(rule: AlertRule, now=None):
+    """The silence of `rule` in force at `now` that ends last (silences prefetched), or None."""
+    now = now or timezone.now()
+    live = [s for s in rule.silences.all() if s.ends_at > now]
+    return max(live, key=lambda s: s.ends_at, default=None)
 
 
 def sinks_visible_to(user):

@@ -120,14 +120,35 @@ def do_delete_rule(rule: AlertRule, *, actor: Actor) -> None:
     alerts.forget_rules()
 
 
+SILENCE_MAX_DAYS = 90
+
+
 def do_silence_rule(rule: AlertRule, *, ends_at, comment: str = "", actor: Actor) -> Silence:
     if ends_at is None or ends_at <= timezone.now():
         raise ValidationError({"ends_at": [_("Enter an end time in the future.")]})
+    if ends_at > timezone.now() + timedelta(days=SILENCE_MAX_DAYS):
+        raise ValidationError({"ends_at": [
+            _("A silence lasts at most %(days)s days; disable the rule instead.") % {"days": SILENCE_MAX_DAYS}
+        ]})  # fmt: skip
     with audited(actor, "events.rule.silence", rule, space=rule.space,
                  allowed=lambda: can_manage_alerts(actor, rule.space)) as event:  # fmt: skip
         silence = Silence.objects.create(rule=rule, ends_at=ends_at, comment=comment[:200],
                                          created_by=actor.person)  # fmt: skip
-        event.changes = {"ends_at": ends_at.isoformat()}
+        event.changes = {"ends_at": ends_at.isoformat(), "comment": silence.comment}
+    alerts.forget_rules()
+    return silence
+
+
+def do_end_silence(silence: Silence, *, actor: Actor) -> Silence:
+    """End a silence now (kept for the record): the rule notifies again from the next batch."""
+    rule = silence.rule
+    with audited(actor, "events.rule.unsilence", rule, space=rule.space,
+                 allowed=lambda: can_manage_alerts(actor, rule.space)) as event:  # fmt: skip
+        now = timezone.now()
+        if silence.ends_at > now:
+            Silence.objects.filter(pk=silence.pk).update(ends_at=now)
+            silence.ends_at = now
+        event.changes = {"silence": silence.pk, "ends_at": now.isoformat()}
     alerts.forget_rules()
     return silence
 

@@ -2,12 +2,16 @@
 and the app page's memory card. Reads through selectors (scoped to the user's spaces);
 changes through services."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,9 +21,9 @@ from apps.audit.actors import Actor
 from apps.core.forms import add_service_errors
 from apps.events import selectors, services
 from apps.events.choices import REASON_HELP
-from apps.events.forms import FilterForm, RuleForm, SinkForm
+from apps.events.forms import SILENCE_HOURS, FilterForm, RuleForm, SilenceForm, SinkForm
 from apps.events.memory import app_memory
-from apps.events.models import AlertRule, MemorySample, Sink
+from apps.events.models import AlertRule, MemorySample, Silence, Sink
 from apps.events.permissions import can_manage_alerts
 from apps.spaces.selectors import spaces_visible_to
 from apps.workloads.selectors import get_app_or_404
@@ -92,7 +96,8 @@ def rules(request):
             except PermissionDenied:
                 form.add_error(None, _("You may not manage alerts there."))
     return render(request, "events/rules.html", {
-        "rules": selectors.rules_visible_to(request.user), "sinks": sinks,
+        "rules": selectors.with_active_silence(selectors.rules_visible_to(request.user)),
+        "sinks": sinks, "silence_form": SilenceForm(),
         "rule_form": rule_form, "sink_form": sink_form,
         "can_manage": bool(spaces) or is_platform_admin(request.user),
     })  # fmt: skip
@@ -104,6 +109,40 @@ def delete_rule(request, pk: int):
     rule = get_object_or_404(selectors.rules_visible_to(request.user), pk=pk)
     try:
         services.do_delete_rule(rule, actor=Actor.from_request(request))
+    except PermissionDenied:
+        messages.error(request, _("You may not manage this rule."))
+    return redirect("events:rules")
+
+
+@login_required
+@require_POST
+def silence_rule(request, pk: int):
+    rule = get_object_or_404(selectors.rules_visible_to(request.user), pk=pk)
+    form = SilenceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose how long to silence the rule."))
+        return redirect("events:rules")
+    ends_at = timezone.now() + timedelta(hours=SILENCE_HOURS[form.cleaned_data["duration"]])
+    try:
+        services.do_silence_rule(rule, ends_at=ends_at, comment=form.cleaned_data["comment"],
+                                 actor=Actor.from_request(request))  # fmt: skip
+        messages.success(request, _("%(name)s is silenced until %(time)s.") % {
+            "name": rule.name, "time": date_format(timezone.localtime(ends_at), "DATETIME_FORMAT")})  # fmt: skip
+    except PermissionDenied:
+        messages.error(request, _("You may not manage this rule."))
+    return redirect("events:rules")
+
+
+@login_required
+@require_POST
+def end_silence(request, pk: int):
+    silence = get_object_or_404(
+        Silence.objects.select_related("rule__space"),
+        pk=pk, rule__in=selectors.rules_visible_to(request.user),
+    )  # fmt: skip
+    try:
+        services.do_end_silence(silence, actor=Actor.from_request(request))
+        messages.success(request, _("%(name)s notifies again.") % {"name": silence.rule.name})
     except PermissionDenied:
         messages.error(request, _("You may not manage this rule."))
     return redirect("events:rules")

@@ -130,3 +130,43 @@ def test_an_email_sink_gets_one_mail_per_rule_and_fingerprint(cluster, space, ap
         assert alerts.evaluate(cluster, [row]) == 0  # within the re-notify interval
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ops@example.com", "dev@example.com"]
     assert "OOMKilled" in mail.outbox[0].subject
+
+
+def test_a_silenced_rule_stays_quiet_until_its_end_then_notifies(client, cluster, space, app, alice, bob,
+                                                                django_capture_on_commit_callbacks):  # fmt: skip
+    from apps.events import alerts
+    from apps.events.models import Notification
+
+    owner = api_as(alice)
+    rule = owner.post("/api/v1/events/rules/", {"name": "oom", "space": space.slug, "reason": "OOMKilled"},
+                      format="json").json()  # fmt: skip
+    silences = f"/api/v1/events/rules/{rule['id']}/silences/"
+    past = owner.post(silences, {"ends_at": "2020-01-01T00:00:00Z"}, format="json")
+    assert past.status_code == 400 and "ends_at" in past.json()["fields"]
+    assert owner.post(silences, {"ends_at": (timezone.now() + timedelta(days=400)).isoformat()},
+                      format="json").status_code == 400  # fmt: skip
+    assert owner.post(silences, {"ends_at": timezone.now().isoformat(), "until": "x"},
+                      format="json").status_code == 400  # unknown field  # fmt: skip
+    assert api_as(bob).post(silences, {"ends_at": (timezone.now() + timedelta(hours=1)).isoformat()},
+                            format="json").status_code == 404  # not bob's rule  # fmt: skip
+    # The portal's form silences it for an hour; the rules page says until when.
+    client.force_login(alice)
+    client.post(
+        f"/events/rules/{rule['id']}/silence/", {"duration": "1h", "comment": "maintenance"}
+    )
+    html = client.get("/events/rules/").content.decode()
+    assert 'data-testid="silenced"' in html and "maintenance" in html
+    listed = owner.get("/api/v1/events/rules/").json()["results"][0]
+    assert listed["silenced_until"] is not None
+    row = _event(cluster, space, app, reason="OOMKilled", count=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alerts.evaluate(cluster, [row]) == 0  # silenced
+    silence = owner.get(silences).json()["results"][0]
+    assert silence["comment"] == "maintenance" and silence["created_by"] == alice.username
+    assert owner.delete(f"/api/v1/events/silences/{silence['id']}/").status_code == 204
+    assert owner.get("/api/v1/events/rules/").json()["results"][0]["silenced_until"] is None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alerts.evaluate(cluster, [row]) == 1  # notifies again
+    assert Notification.objects.filter(state__rule_id=rule["id"]).count() == 1
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"events.rule.silence", "events.rule.unsilence"} <= actions

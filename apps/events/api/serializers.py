@@ -1,11 +1,13 @@
 """Serializers of /api/v1/events/: stored events, alert rules and sinks (targets are never
 read back), and the input of a new rule or sink (unknown fields refused)."""
 
+from datetime import datetime
+
 from rest_framework import serializers
 
 from apps.core.api.serializers import InputSerializer
 from apps.events.choices import EventType, SinkKind
-from apps.events.models import AlertRule, Event, Sink
+from apps.events.models import AlertRule, Event, Silence, Sink
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -32,12 +34,35 @@ class RuleSerializer(serializers.ModelSerializer):
     app = serializers.CharField(source="app.name", allow_null=True, default=None)
     cluster = serializers.CharField(source="cluster.name", allow_null=True, default=None)
     sinks = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    silenced_until = serializers.SerializerMethodField(
+        help_text="End of the silence in force, or null when the rule notifies."
+    )
 
     class Meta:
         model = AlertRule
         fields = ["id", "name", "space", "app", "cluster", "type", "reason", "kind", "environment",
                   "threshold", "window_seconds", "renotify_seconds", "sinks", "enabled",
-                  "created_at"]  # fmt: skip
+                  "silenced_until", "created_at"]  # fmt: skip
+
+    def get_silenced_until(self, rule) -> datetime | None:
+        from apps.events.selectors import active_silence
+
+        silence = active_silence(rule)
+        return silence.ends_at if silence else None
+
+
+class SilenceSerializer(serializers.ModelSerializer):
+    rule = serializers.PrimaryKeyRelatedField(read_only=True)
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+
+    class Meta:
+        model = Silence
+        fields = ["id", "rule", "ends_at", "comment", "created_by", "created_at"]
+
+
+class SilenceInputSerializer(InputSerializer):
+    ends_at = serializers.DateTimeField(help_text="When the rule notifies again (at most 90 days).")
+    comment = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
 class RuleInputSerializer(InputSerializer):

@@ -1,6 +1,7 @@
 """/api/v1/events/ (filtered like the event center: cluster, space, app, type, reason,
 since, until, q), /api/v1/events/counts/ (occurrences over time), /api/v1/events/rules/
-and /api/v1/events/sinks/ (list, create; DELETE one)."""
+and /api/v1/events/sinks/ (list, create; DELETE one), a rule's silences (DELETE ends one).
+"""
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
@@ -17,9 +18,12 @@ from apps.events.api.serializers import (
     EventSerializer,
     RuleInputSerializer,
     RuleSerializer,
+    SilenceInputSerializer,
+    SilenceSerializer,
     SinkInputSerializer,
     SinkSerializer,
 )  # fmt: skip
+from apps.events.models import Silence
 from apps.spaces.selectors import spaces_visible_to
 from apps.workloads.models import App
 
@@ -133,6 +137,44 @@ class SinkDetailView(generics.RetrieveDestroyAPIView):
 
     def perform_destroy(self, instance):
         services.do_delete_sink(instance, actor=Actor.from_request(self.request))
+
+
+class SilenceListView(generics.ListCreateAPIView):
+    """The silences of a rule (newest first); POST mutes the rule until `ends_at`."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = SilenceSerializer
+
+    def _rule(self):
+        return get_object_or_404(
+            selectors.rules_visible_to(self.request.user), pk=self.kwargs["pk"]
+        )
+
+    def get_queryset(self):
+        return self._rule().silences.select_related("created_by").order_by("-ends_at", "-id")
+
+    @extend_schema(request=SilenceInputSerializer, responses={201: SilenceSerializer})
+    def post(self, request, pk: int):
+        data = SilenceInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        silence = services.do_silence_rule(self._rule(), actor=Actor.from_request(request),
+                                           **data.validated_data)  # fmt: skip
+        return Response(SilenceSerializer(silence).data, status=status.HTTP_201_CREATED)
+
+
+class SilenceDetailView(generics.RetrieveDestroyAPIView):
+    """DELETE ends the silence now (the row stays, for the record)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = SilenceSerializer
+
+    def get_queryset(self):
+        return Silence.objects.select_related("rule__space", "created_by").filter(
+            rule__in=selectors.rules_visible_to(self.request.user)
+        )
+
+    def perform_destroy(self, instance):
+        services.do_end_silence(instance, actor=Actor.from_request(self.request))
 
 
 def get_event_or_404(user, pk: int):
