@@ -87,6 +87,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.middleware.ApiErrorMiddleware",
     "apps.core.middleware.BodyLimitMiddleware",
     "apps.analytics.middleware.UsageMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -302,6 +303,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 K2_TOKEN_DEFAULT_EXPIRY_DAYS = env.int("K2_TOKEN_DEFAULT_EXPIRY_DAYS", default=90)
+# Whether a personal access token may be made without an expiry (an empty lifetime); when
+# not, an empty lifetime means the default above.
+K2_TOKEN_ALLOW_NON_EXPIRING = env.bool("K2_TOKEN_ALLOW_NON_EXPIRING", default=False)
 
 # --- i18n -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

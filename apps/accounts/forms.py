@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -38,8 +39,19 @@ class TokenForm(forms.Form):
         label=_("Expires after (days)"),
         min_value=1,
         max_value=365,
-        initial=90,
         required=False,
         widget=forms.NumberInput(attrs={"class": "form-control"}),
-        help_text=_("Leave empty for a token that never expires."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        days = settings.K2_TOKEN_DEFAULT_EXPIRY_DAYS
+        field = self.fields["expires_days"]
+        field.widget.attrs["placeholder"] = str(days)
+        if settings.K2_TOKEN_ALLOW_NON_EXPIRING:
+            field.help_text = _("1 to 365 days. Leave empty for a token that never expires.")
+        else:
+            field.help_text = _(
+                "1 to 365 days. Leave empty for %(days)s days; tokens that never expire are "
+                "not allowed here."
+            ) % {"days": days}

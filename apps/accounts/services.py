@@ -3,6 +3,7 @@
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,7 +26,8 @@ def do_create_token(
 
     1. Only the user themself (or a platform admin, or a shell operator running
        `manage.py create_token`, recorded as such) creates tokens for a user.
-    2. Validate the name and the lifetime (1..365 days, or none for no expiry).
+    2. Validate the name and the lifetime: 1..365 days; none means no expiry where
+       K2_TOKEN_ALLOW_NON_EXPIRING allows it, else K2_TOKEN_DEFAULT_EXPIRY_DAYS.
     3. Store the SHA-256 of the secret and its first characters for display.
     """
     authorize(
@@ -46,6 +48,8 @@ def do_create_token(
                 ]
             }
         )
+    if expires_days is None and not settings.K2_TOKEN_ALLOW_NON_EXPIRING:
+        expires_days = settings.K2_TOKEN_DEFAULT_EXPIRY_DAYS
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = PersonalAccessToken.objects.create(

@@ -1,9 +1,13 @@
-"""Request id and client info for every request, echoed back as X-Request-ID."""
+"""Request id and client info for every request (echoed back as X-Request-ID), body limits,
+the Permissions-Policy header, and the JSON envelope for every error under /api/."""
 
 import re
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
+from apps.core.api.errors import json_error
 from apps.core.errors import request_too_large
 from apps.core.request_context import (
     ClientInfo,
@@ -71,3 +75,49 @@ class PermissionsPolicyMiddleware:
         if settings.PERMISSIONS_POLICY:
             response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+_API_ERRORS = {
+    400: ("bad_request", _lazy("The request could not be understood.")),
+    401: ("not_authenticated", _lazy("Sign in or send a valid token.")),
+    403: ("permission_denied", _lazy("You do not have permission to do this.")),
+    404: ("not_found", _lazy("There is nothing at this address. It may have been moved or deleted.")),
+    405: ("method_not_allowed", _lazy("This address does not accept %(method)s.")),
+    413: ("too_large", _lazy("The request is too large.")),
+    500: ("server_error", _lazy("The error has been logged. Please try again; if it keeps happening, tell the platform team.")),
+}  # fmt: skip
+
+
+class ApiErrorMiddleware:
+    """Every error under /api/ in the JSON envelope, whatever produced it.
+
+    The error handlers in apps/core/errors.py answer JSON for /api/ only when DEBUG is off;
+    with DEBUG on (`make run`) Django's own pages (technical 404/500, an empty 405) would
+    reach API clients. This rewrites any non-JSON 4xx/5xx under /api/ into the envelope.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not request.path.startswith("/api/")
+            or getattr(response, "streaming", False)
+            or "json" in response.get("Content-Type", "")
+        ):
+            return response
+        code, message = _API_ERRORS.get(
+            response.status_code, ("error", _lazy("The request failed."))
+        )
+        text = str(message)
+        if response.status_code == 405:
+            text = text % {"method": request.method}
+            if response.get("Allow"):
+                text += " " + _("It accepts: %(allowed)s.") % {"allowed": response["Allow"]}
+        replaced = json_error(text, code, response.status_code)
+        for header in ("Allow", "WWW-Authenticate", "Retry-After"):
+            if response.has_header(header):
+                replaced[header] = response[header]
+        return replaced

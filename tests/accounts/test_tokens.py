@@ -116,3 +116,19 @@ def test_portal_token_page_creates_shows_once_and_revokes(client, alice):
     token = PersonalAccessToken.objects.get(user=alice)
     client.post(f"/account/tokens/{token.pk}/revoke/")
     assert bearer(raw).get("/api/v1/me/").status_code == 401
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_the_token_form_says_what_an_empty_lifetime_gives(client, alice, settings, allowed):
+    settings.K2_TOKEN_ALLOW_NON_EXPIRING = allowed
+    settings.K2_TOKEN_DEFAULT_EXPIRY_DAYS = 30
+    client.force_login(alice)
+    page = client.get("/account/tokens/").content.decode()
+    client.post("/account/tokens/", {"name": "empty lifetime", "expires_days": ""})
+    token = PersonalAccessToken.objects.get(user=alice, name="empty lifetime")
+    if allowed:
+        assert "Leave empty for a token that never expires." in page
+        assert token.expires_at is None
+    else:
+        assert "Leave empty for 30 days" in page and "never expire are not allowed" in page
+        assert abs(token.expires_at - (timezone.now() + timedelta(days=30))) < timedelta(minutes=1)

@@ -48,3 +48,33 @@ def test_validation_errors_name_the_field(alice):
     assert body["code"] == "invalid"
     assert set(body["fields"]) == {"name", "expires_days"}
     assert "name" in body["message"] and "expires_days" in body["message"]
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_every_api_error_status_is_the_json_envelope_through_the_real_stack(
+    client, settings, alice, debug
+):
+    """With DEBUG on (make run) as off: Django's own 404/405/500 pages never reach API clients."""
+    settings.DEBUG = debug
+    settings.ROOT_URLCONF = "tests.core.error_urls"
+    client.raise_request_exception = False
+    client.force_login(alice)
+    cases = [
+        ("get", "/api/v1/no-such-thing/", 404, "not_found"),
+        ("post", "/api/v1/test-get-only/", 405, "method_not_allowed"),
+        ("get", "/api/v1/test-boom/", 500, "server_error"),
+        ("delete", "/api/v1/spaces/", 405, "method_not_allowed"),  # a DRF view
+    ]
+    for method, path, status, code in cases:
+        # A browser's Accept header on the plain Django ones: still JSON under /api/.
+        accept = "application/json" if path == "/api/v1/spaces/" else "text/html,*/*"
+        response = getattr(client, method)(path, HTTP_ACCEPT=accept)
+        assert response.status_code == status, path
+        assert response["Content-Type"].startswith("application/json"), path
+        body = response.json()
+        assert body["code"] == code and body["message"] and body["fields"] == {}, body
+    response = client.post("/api/v1/test-get-only/")
+    assert "POST" in response.json()["message"] and "GET" in response.json()["message"]
+    assert response["Allow"] == "GET"
+    # A page outside /api/ keeps its HTML.
+    assert b"<html" in client.get("/no/such/page/", HTTP_ACCEPT="text/html").content.lower()

@@ -37,8 +37,10 @@ class TokenOutputSerializer(serializers.ModelSerializer):
 class TokenCreateSerializer(InputSerializer):
     name = serializers.CharField(max_length=100)
     expires_days = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=365
-    )
+        required=False, allow_null=True, min_value=1, max_value=365,
+        help_text="Lifetime in days. Empty or null: never expires where "
+        "K2_TOKEN_ALLOW_NON_EXPIRING is on, else K2_TOKEN_DEFAULT_EXPIRY_DAYS (90).",
+    )  # fmt: skip
 
 
 class TokenCreatedSerializer(TokenOutputSerializer):
