@@ -325,10 +325,12 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- email ------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url(
-    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
-)
+# `make run` (DEBUG) writes mails to var/mail/, readable in the portal's demo mailbox
+# (apps/core/mailbox.py) instead of flooding the worker's log.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://" if DEBUG else "smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
+if EMAIL_CONFIG["EMAIL_BACKEND"].endswith(".filebased.EmailBackend"):
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="K2Cloud <k2cloud@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -392,7 +394,10 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "apps.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "apps.core.logging.RequestIdFilter"},
+        "refusals_one_line": {"()": "apps.core.logging.RefusalsOneLineFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {
@@ -410,6 +415,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # An expected refusal (4xx) is one line; the audit trail has its details.
+        "django.request": {"filters": ["refusals_one_line"]},
         "django.db.backends": {"level": "WARNING"},
         "kubernetes": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},

@@ -14,6 +14,7 @@ from apps.analytics.permissions import can_view_analytics
 from apps.approvals.selectors import badge_count_for
 from apps.audit.permissions import can_view_audit
 from apps.clusters.permissions import can_view_cluster_summary
+from apps.core import mailbox
 from apps.ipam.permissions import can_view_ipam
 from apps.reconciler.permissions import can_view_reconciler
 from apps.registries.permissions import can_view_registries
@@ -70,4 +71,5 @@ def navigation(request):
         "nav_items": navigation_for(user),
         "nav_section": section,
         "k2_roles": [str(Role(r).label) for r in sorted(user_roles(user))],
+        "k2_demo_mailbox": mailbox.enabled(),
     }

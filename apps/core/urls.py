@@ -3,4 +3,7 @@ from django.urls import path
 from apps.core import views
 
 app_name = "core"
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("mail/", views.mailbox, name="mailbox"),
+]

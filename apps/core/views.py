@@ -51,3 +51,20 @@ def home(request):
         if role.value in roles
     ]
     return render(request, "core/home.html", {"role_cards": cards})
+
+
+@login_required
+def mailbox(request):
+    """The demo mailbox (only where mail goes to var/mail/): mails sent to the person."""
+    from django.http import Http404
+
+    from apps.accounts.roles import is_platform_admin
+    from apps.core import mailbox as box
+
+    if not box.enabled():
+        raise Http404
+    everyone = is_platform_admin(request.user) and request.GET.get("all") == "1"
+    mails = box.mails_for(request.user, everyone=everyone)
+    return render(request, "core/mailbox.html", {
+        "mails": mails, "everyone": everyone, "can_see_all": is_platform_admin(request.user),
+    })  # fmt: skip
