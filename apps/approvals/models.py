@@ -194,6 +194,13 @@ class ApprovalRequest(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("approvals:detail", args=[self.pk])
 
+    def audit_space(self):
+        """The space a request is about (payload.space_id), for the audit trail's Space."""
+        from apps.spaces.models import Space
+
+        space_id = (self.payload or {}).get("space_id")
+        return Space.objects.filter(pk=space_id).first() if space_id else None
+
     @property
     def is_pending(self) -> bool:
         return self.state == RequestState.PENDING

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -175,7 +175,8 @@ def _describe(obj) -> tuple[str, str, str]:
         return "", "", ""
     if isinstance(obj, models.Model):
         meta = obj._meta
-        return f"{meta.app_label}.{meta.model_name}", str(obj.pk or ""), str(obj)[:255]
+        label = obj.audit_label() if hasattr(obj, "audit_label") else str(obj)
+        return f"{meta.app_label}.{meta.model_name}", str(obj.pk or ""), label[:255]
     if isinstance(obj, tuple):
         kind, ident, name = (
             str(part if part is not None else "") for part in (*obj, "", "", "")[:3]
@@ -193,6 +194,32 @@ def _scope(obj) -> tuple[str, str]:
     if isinstance(obj, tuple):
         return str(obj[0]), str(obj[1] if len(obj) > 1 else obj[0])[:255]
     return str(obj), str(obj)
+
+
+def _related(target, name: str):
+    """The space or cluster an event's target belongs to, when the caller named none.
+
+    A model may say it itself (`audit_space()` / `audit_cluster()`, e.g. an approval request
+    about a space names it in its payload); otherwise its `space` / `cluster` foreign key,
+    or the target itself when it is a space or a cluster.
+    """
+    if not isinstance(target, models.Model):
+        return None
+    if target._meta.label_lower == ("spaces.space" if name == "space" else "clusters.cluster"):
+        return target
+    hook = getattr(target, f"audit_{name}", None)
+    if callable(hook):
+        return hook()
+    try:
+        field = target._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if field.is_relation and field.many_to_one:
+        try:
+            return getattr(target, name)
+        except ObjectDoesNotExist:  # gone with a cascade
+            return None
+    return None
 
 
 def _scope_pk(obj) -> int | None:
@@ -229,6 +256,10 @@ def record(
     """
     who = require_actor(actor)
     target_type, target_id, target_name = _describe(target)
+    if space is None:
+        space = _related(target, "space")
+    if cluster is None:
+        cluster = _related(target, "cluster")
     space_id, space_name = _scope(space)
     cluster_id, cluster_name = _scope(cluster)
     client = get_client()

@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.audit.export import csv_rows
 from apps.audit.filters import AuditFilterForm
 from apps.audit.permissions import can_view_audit
-from apps.audit.selectors import events_visible_to
+from apps.audit.selectors import describe_targets, events_visible_to
 from apps.core.decorators import user_passes_test_or_403
 
 PAGE_SIZE = 50
@@ -28,6 +28,7 @@ def _filtered(request):
 def event_list(request):
     form, events = _filtered(request)
     page = Paginator(events.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = describe_targets(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}

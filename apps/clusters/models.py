@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.clusters.choices import ClusterState, Environment, Health
@@ -61,6 +62,9 @@ class Cluster(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("clusters:detail", args=[self.name])
 
     @property
     def slug(self) -> str:

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.workloads.choices import AppKind, ApplyStatus, AppStatus
@@ -52,6 +53,13 @@ class App(models.Model):
 
     def __str__(self) -> str:
         return f"{self.space_id}/{self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("workloads:detail", args=[self.space.slug, self.name])
+
+    def audit_label(self) -> str:
+        """How people name an app: space/app."""
+        return f"{self.space.slug}/{self.name}"
 
     @property
     def kind_enum(self) -> AppKind:

@@ -71,3 +71,33 @@ def test_csv_export_streams_the_filtered_set_and_neutralises_formulas(client, ad
     text = b"".join(response.streaming_content).decode()
     assert "test.csv" in text and "test.other" not in text
     assert "'=HYPERLINK(evil)" in text
+
+
+def test_events_name_their_space_and_targets_as_people_do(
+    client, admin_user, alice, django_assert_max_num_queries
+):
+    """An approval about a space shows that space; an app reads space/app, linked while it exists."""
+    from apps.approvals.models import ApprovalRequest
+    from apps.workloads.models import App
+    from tests.analytics.factories import make_app, make_cluster, make_space
+
+    space = make_space("alice-prod", "prod", make_cluster("prod-1", "prod"), alice)
+    app = make_app(space, "web")
+    request = ApprovalRequest.objects.create(kind="space.quota", requester=alice, reason="more",
+                                             payload={"space_id": space.pk, "slug": space.slug})  # fmt: skip
+    make_event("approval.approve", target=request)
+    make_event("app.update", target=app)
+    gone = App.objects.create(space=space, name="old", kind="service")
+    make_event("app.delete", target=gone)
+    gone.delete()
+    client.force_login(admin_user)
+    with django_assert_max_num_queries(14):
+        html = client.get("/audit/").content.decode()
+    rows = html.split('data-testid="audit-row"')[1:]
+    by_action = {a: r for r in rows for a in ("approval.approve", "app.update", "app.delete")
+                 if f"<code>{a}</code>" in r}  # fmt: skip
+    assert "alice-prod" in by_action["approval.approve"].split('data-testid="audit-target"')[1]
+    assert "workloads.app" not in html and ">App<" in by_action["app.update"]
+    assert f'href="/apps/{space.slug}/web/">alice-prod/web</a>' in by_action["app.update"]
+    assert "alice-prod/old" in by_action["app.delete"] and "/apps/alice-prod/old/" not in html
+    assert f'href="/approvals/{request.pk}/"' in by_action["approval.approve"]
