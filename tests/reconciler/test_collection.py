@@ -50,7 +50,7 @@ def _inputs(sim) -> dict:
 
 @pytest.mark.django_db
 def test_toggle_reaches_the_inputs_in_one_reconcile_and_deleting_the_app_prunes_it(
-    clusters, sim, make_space, make_app, alice, admin_user, logging_ns
+    clusters, sim, make_space, make_app, alice, admin_user, logging_ns, client
 ):
     space = make_space("rc-a")
     web = make_app(space, "web", log_files=["app.log"])
@@ -67,8 +67,20 @@ def test_toggle_reaches_the_inputs_in_one_reconcile_and_deleting_the_app_prunes_
                                         "source": "file"}  # fmt: skip
     daemonset = apps_api(sim, "rc-a").read_namespaced_daemon_set("k2-filebeat", NS)
     assert daemonset.spec.template.spec.service_account_name == "k2-filebeat"
+    page = "/reconciler/rc-a/log-collection/"
+    client.force_login(admin_user)
+    body = client.get(page).content.decode()
+    assert "Matches the generated configuration" in body and 'data-state="differs"' not in body
+    core(sim, "rc-a").patch_namespaced_config_map(
+        "k2-filebeat-inputs", NS, {"data": {key: "[]"}}
+    )  # edited by hand: the page says so
+    body = client.get(page, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-state="differs"' in body and "k2-filebeat-inputs" in body
+    client.force_login(alice)
+    assert client.get(page).status_code == 403
 
     owner = Actor.for_user(alice)
+    run_pass(clusters["rc-a"].pk)  # repairs the hand edit
     do_edit_app(quiet, spec={"stdout_logging": True}, actor=owner)
     reconcile_app(quiet.pk)  # what the edit's on-commit hook queues
     stdout = yaml.safe_load(_inputs(sim)[f"{space.slug}.quiet.yml"])
