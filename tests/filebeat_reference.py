@@ -10,7 +10,9 @@ import re
 from functools import cache
 from pathlib import Path
 
-REFERENCE = Path(__file__).resolve().parents[1] / "contracts" / "filebeat" / "filebeat.reference.yml"
+REFERENCE = (
+    Path(__file__).resolve().parents[1] / "contracts" / "filebeat" / "filebeat.reference.yml"
+)
 _SECTION = re.compile(r"^#?- type: (\w+)\s*$")
 _KEY = re.compile(r"^  #?([a-z_][a-z0-9_.]*):(?:[ \t]+(.*?))?\s*$")
 _INT = re.compile(r"^-?\d+$")

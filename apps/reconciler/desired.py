@@ -196,9 +196,9 @@ def cluster_logs(cluster) -> ClusterLogs | None:
     )
     if not output:
         return None
-    live = SpaceCluster.objects.filter(cluster=cluster, space__state__in=PROVISIONED_STATES).exclude(
-        status__in=(ClusterStatus.DELETING, ClusterStatus.DELETED)
-    )
+    live = SpaceCluster.objects.filter(
+        cluster=cluster, space__state__in=PROVISIONED_STATES
+    ).exclude(status__in=(ClusterStatus.DELETING, ClusterStatus.DELETED))
     rows = (
         App.objects.filter(placements__cluster=cluster, revision__isnull=False,
                            space_id__in=live.values("space_id"))

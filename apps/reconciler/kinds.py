@@ -52,10 +52,22 @@ KINDS: tuple[KindInfo, ...] = (
         "NetworkPolicy", "networking.k8s.io/v1", "networking", "network_policy", space_owned=True
     ),  # fmt: skip
     KindInfo("ServiceAccount", "v1", "core", "service_account", collection_only=True),
-    KindInfo("ClusterRole", "rbac.authorization.k8s.io/v1", "rbac", "cluster_role",
-             namespaced=False, collection_only=True),  # fmt: skip
-    KindInfo("ClusterRoleBinding", "rbac.authorization.k8s.io/v1", "rbac",
-             "cluster_role_binding", namespaced=False, collection_only=True),  # fmt: skip
+    KindInfo(
+        "ClusterRole",
+        "rbac.authorization.k8s.io/v1",
+        "rbac",
+        "cluster_role",
+        namespaced=False,
+        collection_only=True,
+    ),  # fmt: skip
+    KindInfo(
+        "ClusterRoleBinding",
+        "rbac.authorization.k8s.io/v1",
+        "rbac",
+        "cluster_role_binding",
+        namespaced=False,
+        collection_only=True,
+    ),  # fmt: skip
     KindInfo("ConfigMap", "v1", "core", "config_map"),
     KindInfo("Service", "v1", "core", "service"),
     KindInfo("Deployment", "apps/v1", "apps", "deployment"),

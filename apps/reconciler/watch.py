@@ -30,9 +30,9 @@ from apps.reconciler import kinds
 from apps.reconciler import status as status_sync
 from apps.reconciler.choices import Trigger
 from apps.reconciler.engine import Target, collection_target
-from apps.workloads.rendering.collection import COMPONENT, COMPONENT_LABEL
 from apps.reconciler.kinds import APP_LABEL, MANAGER, KindInfo, key_of
 from apps.reconciler.services import run_target
+from apps.workloads.rendering.collection import COMPONENT, COMPONENT_LABEL
 
 log = logging.getLogger(__name__)
 

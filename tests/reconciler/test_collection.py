@@ -3,6 +3,8 @@ its cluster's `k2-filebeat-inputs` ConfigMap in the one targeted reconcile its c
 queues, off removes its input, deleting the app prunes it, and the environment's output
 turned off prunes Filebeat itself."""
 
+import contextlib
+
 import pytest
 import yaml
 from kubernetes import client as k8s
@@ -38,10 +40,8 @@ def logging_ns(sim):
         lambda: rbac.delete_cluster_role("k2-filebeat"),
         lambda: rbac.delete_cluster_role_binding("k2-filebeat"),
     ):
-        try:
+        with contextlib.suppress(ApiException):
             delete()
-        except ApiException:
-            pass
 
 
 def _inputs(sim) -> dict:

@@ -5,9 +5,9 @@ from kubernetes import client as k8s
 
 from apps.audit.models import AuditEvent
 from apps.reconciler import desired as desired_mod
-from apps.reconciler.kinds import KINDS
 from apps.reconciler.choices import DriftChange, PassStatus
 from apps.reconciler.desired import app_targets_bulk
+from apps.reconciler.kinds import KINDS
 from apps.reconciler.models import DriftEvent, ObservedApp, ObservedSpace
 from apps.reconciler.services import run_pass
 from apps.workloads.models import App

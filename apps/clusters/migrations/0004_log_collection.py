@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clusters', '0003_policy_reminder_days'),
+        ("clusters", "0003_policy_reminder_days"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='environmentpolicy',
-            name='log_output',
-            field=models.JSONField(blank=True, default=dict, verbose_name='log output'),
+            model_name="environmentpolicy",
+            name="log_output",
+            field=models.JSONField(blank=True, default=dict, verbose_name="log output"),
         ),
     ]

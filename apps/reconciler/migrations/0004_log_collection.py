@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reconciler', '0003_observed_app_failed_replicas'),
+        ("reconciler", "0003_observed_app_failed_replicas"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='reconcilepass',
-            name='scope',
-            field=models.CharField(choices=[('cluster', 'Whole cluster'), ('space', 'One space'), ('app', 'One app'), ('collection', 'Log collection')], default='cluster', max_length=16),
+            model_name="reconcilepass",
+            name="scope",
+            field=models.CharField(
+                choices=[
+                    ("cluster", "Whole cluster"),
+                    ("space", "One space"),
+                    ("app", "One app"),
+                    ("collection", "Log collection"),
+                ],
+                default="cluster",
+                max_length=16,
+            ),
         ),
     ]

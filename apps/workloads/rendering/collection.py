@@ -133,12 +133,20 @@ def _output(logs: ClusterLogs) -> dict:
 
 def filebeat_yml(logs: ClusterLogs) -> str:
     config = {
-        "filebeat.config.inputs": {"enabled": True, "path": f"{INPUTS_DIR}/*.yml",
-                                   "reload.enabled": True, "reload.period": "10s"},  # fmt: skip
-        "processors": [{"add_kubernetes_metadata": {
-            "host": "${NODE_NAME}",
-            "matchers": [{"logs_path": {"logs_path": f"{CONTAINER_LOGS}/"}}],
-        }}],  # fmt: skip
+        "filebeat.config.inputs": {
+            "enabled": True,
+            "path": f"{INPUTS_DIR}/*.yml",
+            "reload.enabled": True,
+            "reload.period": "10s",
+        },  # fmt: skip
+        "processors": [
+            {
+                "add_kubernetes_metadata": {
+                    "host": "${NODE_NAME}",
+                    "matchers": [{"logs_path": {"logs_path": f"{CONTAINER_LOGS}/"}}],
+                }
+            }
+        ],  # fmt: skip
         **_output(logs),
     }
     return yaml.safe_dump(config, sort_keys=False, width=1000)
@@ -186,23 +194,33 @@ def _daemonset(logs: ClusterLogs, config: str) -> dict:
             "template": {
                 # The main config is read at start: a changed one rolls the pods. Inputs
                 # are reloaded live, so their changes never restart Filebeat.
-                "metadata": {"labels": labels,
-                             "annotations": {"k2cloud.io/config-hash": digest(config)[:16]}},
+                "metadata": {
+                    "labels": labels,
+                    "annotations": {"k2cloud.io/config-hash": digest(config)[:16]},
+                },
                 "spec": {
                     "serviceAccountName": NAME,
                     "terminationGracePeriodSeconds": 30,
                     "tolerations": [{"operator": "Exists"}],
-                    "containers": [{
-                        "name": "filebeat",
-                        "image": logs.image,
-                        "args": ["-c", "/etc/filebeat.yml", "-e"],
-                        "env": [{"name": "NODE_NAME",
-                                 "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
-                        "securityContext": {"runAsUser": 0},
-                        "resources": {"limits": {"cpu": "500m", "memory": "300Mi"},
-                                      "requests": {"cpu": "100m", "memory": "100Mi"}},
-                        "volumeMounts": mounts,
-                    }],
+                    "containers": [
+                        {
+                            "name": "filebeat",
+                            "image": logs.image,
+                            "args": ["-c", "/etc/filebeat.yml", "-e"],
+                            "env": [
+                                {
+                                    "name": "NODE_NAME",
+                                    "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}},
+                                }
+                            ],
+                            "securityContext": {"runAsUser": 0},
+                            "resources": {
+                                "limits": {"cpu": "500m", "memory": "300Mi"},
+                                "requests": {"cpu": "100m", "memory": "100Mi"},
+                            },
+                            "volumeMounts": mounts,
+                        }
+                    ],
                     "volumes": volumes,
                 },
             },  # fmt: skip
