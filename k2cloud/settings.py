@@ -560,6 +560,10 @@ K2_CLUSTER_PROBE_INTERVAL = env.int("K2_CLUSTER_PROBE_INTERVAL", default=30)
 K2_CLUSTER_PROBE_SLOW_MS = env.int("K2_CLUSTER_PROBE_SLOW_MS", default=2000)
 K2_CLUSTER_UNREACHABLE_AFTER = env.int("K2_CLUSTER_UNREACHABLE_AFTER", default=3)
 
+# Log collection (docs/log-collection.md): where the reconciler puts Filebeat on each cluster.
+K2_LOG_COLLECTION_NAMESPACE = env.str("K2_LOG_COLLECTION_NAMESPACE", default="k2-system")
+K2_FILEBEAT_IMAGE = env.str("K2_FILEBEAT_IMAGE", default="docker.elastic.co/beats/filebeat:8.15.3")
+
 # Reconciler (docs/reconciler.md)
 K2_RECONCILE_INTERVAL = env.int("K2_RECONCILE_INTERVAL", default=60)
 K2_RECONCILE_LOCK_SECONDS = env.int("K2_RECONCILE_LOCK_SECONDS", default=300)

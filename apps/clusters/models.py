@@ -135,6 +135,10 @@ class EnvironmentPolicy(PolicyFields):
     """The policy a newly registered cluster of an environment starts with."""
 
     environment = models.CharField(max_length=16, choices=Environment.choices, unique=True)
+    # Where the Filebeat of this environment's clusters ships logs (docs/log-collection.md):
+    # {"type": elasticsearch|logstash|kafka, "hosts": [...], "index": ..., "topic": ...};
+    # empty: no log collection on these clusters.
+    log_output = models.JSONField(_("log output"), default=dict, blank=True)
 
     class Meta:
         ordering = ["environment"]

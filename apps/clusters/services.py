@@ -30,7 +30,7 @@ from apps.clusters.permissions import can_manage_clusters
 from apps.clusters.policy import BUILTIN_DEFAULTS, POLICY_FIELDS, clean_policy, policy_values
 from apps.clusters.quantity import cpu_millicores, memory_bytes
 from apps.core import crypto
-from apps.core.tasks import enqueue
+from apps.core.tasks import enqueue, enqueue_on_commit
 
 log = logging.getLogger(__name__)
 PROBE_ACTOR = Actor.system("workers.clusters.probe_cluster")
@@ -443,6 +443,35 @@ def do_update_environment_policy(
         if changes:
             policy.save()
             record(actor, "cluster.environment_policy.update", policy, changes=changes)
+    return policy
+
+
+def do_update_log_output(environment: str, output, *, actor: Actor) -> EnvironmentPolicy:
+    """Point the log collection of an environment's clusters at an output (Elasticsearch,
+    Logstash or Kafka hosts, index pattern); {} turns it off. Each enabled cluster of the
+    environment gets a full reconcile pass on commit, which rewrites its Filebeat config."""
+    from apps.workloads.rendering.collection import clean_output
+
+    _deny_unless_admin(
+        actor, "cluster.log_output.update", ("clusters.environmentpolicy", environment, environment)
+    )
+    environment = _clean_environment(environment)
+    cleaned, errors = clean_output(output)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        policy = environment_policy(environment)
+        policy = EnvironmentPolicy.objects.select_for_update().get(pk=policy.pk)
+        if policy.log_output == cleaned:
+            return policy
+        changes = {"log_output": {"before": policy.log_output, "after": cleaned}}
+        policy.log_output = cleaned
+        policy.save(update_fields=["log_output", "updated_at"])
+        record(actor, "cluster.log_output.update", policy, changes=changes)
+        for pk in Cluster.objects.filter(environment=environment, enabled=True).values_list(
+            "pk", flat=True
+        ):
+            enqueue_on_commit("workers.reconcile.reconcile_cluster", pk, trigger="change")
     return policy
 
 

@@ -30,6 +30,7 @@ class Scope(models.TextChoices):
     CLUSTER = "cluster", _("Whole cluster")
     SPACE = "space", _("One space")
     APP = "app", _("One app")
+    COLLECTION = "collection", _("Log collection")
 
 
 class DriftChange(ColourChoices):

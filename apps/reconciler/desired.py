@@ -7,6 +7,8 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from apps.reconciler.kinds import Key, key_of
 from apps.reconciler.planner import Desired
 from apps.spaces import manifests as space_manifests
@@ -16,6 +18,7 @@ from apps.spaces.quota import policy_of
 from apps.workloads.choices import ApplyStatus, AppStatus
 from apps.workloads.models import App, AppCluster
 from apps.workloads.rendering import AppTarget, Release, render_app, split_replicas
+from apps.workloads.rendering.collection import AppLogs, ClusterLogs, render_collection
 from apps.workloads.targets import policy_for
 
 log = logging.getLogger(__name__)
@@ -175,3 +178,65 @@ def desired_state(
         for manifest in rendered:
             state.objects[key_of(manifest)] = Desired(manifest, space_id, app_id, applied)
     return state
+
+
+def cluster_logs(cluster) -> ClusterLogs | None:
+    """What the log collection of `cluster` is made of, from the database (three queries);
+    None when its environment has no log output (then nothing of it is wanted there).
+
+    Apps count when placed on the cluster, rendered (a revision, not being deleted), in a
+    space live there, and collecting something (files or standard output).
+    """
+    from apps.clusters.models import EnvironmentPolicy
+
+    output = (
+        EnvironmentPolicy.objects.filter(environment=cluster.environment)
+        .values_list("log_output", flat=True)
+        .first()
+    )
+    if not output:
+        return None
+    live = SpaceCluster.objects.filter(
+        cluster=cluster, space__state__in=PROVISIONED_STATES
+    ).exclude(status__in=(ClusterStatus.DELETING, ClusterStatus.DELETED))
+    rows = (
+        App.objects.filter(placements__cluster=cluster, revision__isnull=False,
+                           space_id__in=live.values("space_id"))
+        .exclude(status=AppStatus.DELETING)
+        .select_related("space__owner", "revision")
+    )  # fmt: skip
+    apps = []
+    for app in rows:
+        spec = app.revision.spec
+        patterns = tuple(spec.get("log_files") or ())
+        stdout = bool(spec.get("stdout_logging"))
+        if not (patterns or stdout):
+            continue
+        apps.append(AppLogs(
+            namespace=app.space.namespace, space=app.space.slug, app=app.name,
+            team=app.space.owner.username if app.space.owner_id else "",
+            container=spec.get("container_name") or app.name, stdout=stdout, patterns=patterns,
+        ))  # fmt: skip
+    return ClusterLogs(
+        cluster=cluster.name, environment=cluster.environment,
+        namespace=settings.K2_LOG_COLLECTION_NAMESPACE, image=settings.K2_FILEBEAT_IMAGE,
+        output=output, apps=apps,
+    )  # fmt: skip
+
+
+def collection_manifests(cluster) -> list[dict]:
+    logs = cluster_logs(cluster)
+    return render_collection(logs) if logs is not None else []
+
+
+def add_collection(cluster, state: DesiredState) -> None:
+    """Add the cluster's log collection to `state` (owned by no space or app: pruned by its
+    component label when no longer wanted). A render failure keeps it hands-off."""
+    try:
+        manifests = collection_manifests(cluster)
+    except Exception as exc:  # noqa: BLE001 - the apps and spaces still reconcile
+        log.exception("rendering the log collection of %s", cluster.name)
+        state.errors.append(f"log collection: {exc}")
+        return
+    for manifest in manifests:
+        state.objects[key_of(manifest)] = Desired(manifest, None, None, False)

@@ -23,6 +23,7 @@ from apps.reconciler import status as status_sync
 from apps.reconciler.choices import DriftChange, Scope, Trigger
 from apps.reconciler.kinds import KINDS, Calls, Key, KindInfo, key_of
 from apps.reconciler.models import DriftEvent, ObjectFailure
+from apps.workloads.rendering.collection import COMPONENT, COMPONENT_LABEL
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +46,21 @@ class Target:
     app: str | None = None
     # An app's own kinds (KINDS_OF_APP), when known: its pass LISTs only those.
     only: tuple[str, ...] = ()
+    # The cluster's log collection (Filebeat and its inputs) in `namespace`.
+    collection: bool = False
 
     @property
     def scope(self) -> str:
+        if self.collection:
+            return Scope.COLLECTION
         if self.namespace is None:
             return Scope.CLUSTER
         return Scope.APP if self.app else Scope.SPACE
 
     @property
     def label(self) -> str:
+        if self.collection:
+            return COMPONENT
         if self.namespace is None:
             return ""
         return f"{self.namespace}/{self.app}" if self.app else self.namespace
@@ -61,17 +68,28 @@ class Target:
     def kind_infos(self) -> tuple[KindInfo, ...]:
         if self.scope == Scope.CLUSTER:
             return KINDS
+        if self.collection:
+            return kinds.COLLECTION_KINDS
         if self.app:
             return tuple(k for k in kinds.APP_KINDS if not self.only or k.kind in self.only)
         return kinds.SPACE_KINDS
 
     def selectors(self, info: KindInfo, base: str = kinds.SELECTOR) -> tuple[str, str]:
+        if self.collection:
+            # Ours carry the component label; an unmanaged object in the way does not.
+            label = f"{base},{COMPONENT_LABEL}={COMPONENT}" if base == kinds.SELECTOR else base
+            return label, f"metadata.namespace={self.namespace}" if info.namespaced else ""
         label = base + (f",{kinds.APP_LABEL}={self.app}" if self.app else "")
         if self.namespace is None:
             return label, ""
         if not info.namespaced:
             return label, f"metadata.name={self.namespace}"
         return label, f"metadata.namespace={self.namespace}"
+
+
+def collection_target() -> Target:
+    """The targeted pass of a cluster's log collection (Filebeat and its inputs)."""
+    return Target(settings.K2_LOG_COLLECTION_NAMESPACE, collection=True)
 
 
 @dataclass
@@ -254,10 +272,15 @@ def reconcile(
     now = timezone.now()
     observed, listed = _observe(cluster, target, out)
     try:
-        state = desired_mod.desired_state(
-            cluster, namespace=target.namespace, app_name=target.app,
-            spaces=target.scope != Scope.APP, apps=target.scope != Scope.SPACE,
-        )  # fmt: skip
+        if target.collection:
+            state = desired_mod.DesiredState()
+        else:
+            state = desired_mod.desired_state(
+                cluster, namespace=target.namespace, app_name=target.app,
+                spaces=target.scope != Scope.APP, apps=target.scope != Scope.SPACE,
+            )  # fmt: skip
+        if target.scope in (Scope.CLUSTER, Scope.COLLECTION):
+            desired_mod.add_collection(cluster, state)
     except Exception as exc:  # noqa: BLE001 - nothing is applied or pruned without it
         log.exception("desired state of cluster %s", cluster.name)
         out.errors.append(_("The desired state could not be read: %(error)s") % {"error": exc})
@@ -284,6 +307,7 @@ def reconcile(
         prunable_namespaces=state.prunable_namespaces, hands_off=state.hands_off,
         hands_off_namespaces=state.hands_off_namespaces,
         max_prune_share=share if target.scope == Scope.CLUSTER else 1.0, skip=skip,
+        prunable_component=COMPONENT if target.scope in (Scope.CLUSTER, Scope.COLLECTION) else "",
         seen=_seen(cluster, observed) if target.scope == Scope.CLUSTER else None,
     )  # fmt: skip
     out.checked = result.checked
@@ -302,11 +326,14 @@ def reconcile(
             out.errors.append(_("LIST failed: %(error)s") % {"error": exc.message})
             foreign = None
         # A namespace that exists without K2's label is someone else's: nothing of the
-        # space is written into it.
+        # space is written into it (the log collection goes into one made for it).
         foreign_ns = {k[2] for k in foreign or () if k[0] == "Namespace"}
         kept = []
         for action in actions:
-            if action.key[0] != "Namespace" and action.key[1] in foreign_ns:
+            labels = action.desired.manifest["metadata"].get("labels") or {}
+            # The log collection's namespace is the admins' (docs/log-collection.md).
+            collection = labels.get(COMPONENT_LABEL) == COMPONENT
+            if action.key[0] != "Namespace" and action.key[1] in foreign_ns and not collection:
                 unchecked[action.key] = ""
             elif action.reason != planner.MISSING:
                 kept.append(action)
@@ -374,12 +401,12 @@ def reconcile(
     if events:
         DriftEvent.objects.bulk_create(events)
     out.drifted = len(events)
-    if target.scope != Scope.SPACE:
+    if target.scope in (Scope.CLUSTER, Scope.APP):
         figures = status_sync.app_figures(observed, state.app_ids)
     else:
         figures = {}
     spaces = status_sync.space_figures(observed, state.space_ids)
-    if target.scope == Scope.APP:
+    if target.scope in (Scope.APP, Scope.COLLECTION):
         spaces = {}
     full = target.scope == Scope.CLUSTER and len(listed) == len(KINDS)
     out.status_rows = status_sync.sync(cluster, figures, spaces, full=full)

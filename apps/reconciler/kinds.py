@@ -36,6 +36,8 @@ class KindInfo:
     suffix: str  # the typed client's method suffix
     namespaced: bool = True
     space_owned: bool = False  # rendered by the spaces app (else by the apps app)
+    # Only the cluster's log collection renders it (apps/workloads/rendering/collection.py).
+    collection_only: bool = False
 
 
 # Apply order: the namespace first, what others refer to before them.
@@ -49,9 +51,27 @@ KINDS: tuple[KindInfo, ...] = (
     KindInfo(
         "NetworkPolicy", "networking.k8s.io/v1", "networking", "network_policy", space_owned=True
     ),  # fmt: skip
+    KindInfo("ServiceAccount", "v1", "core", "service_account", collection_only=True),
+    KindInfo(
+        "ClusterRole",
+        "rbac.authorization.k8s.io/v1",
+        "rbac",
+        "cluster_role",
+        namespaced=False,
+        collection_only=True,
+    ),  # fmt: skip
+    KindInfo(
+        "ClusterRoleBinding",
+        "rbac.authorization.k8s.io/v1",
+        "rbac",
+        "cluster_role_binding",
+        namespaced=False,
+        collection_only=True,
+    ),  # fmt: skip
     KindInfo("ConfigMap", "v1", "core", "config_map"),
     KindInfo("Service", "v1", "core", "service"),
     KindInfo("Deployment", "apps/v1", "apps", "deployment"),
+    KindInfo("DaemonSet", "apps/v1", "apps", "daemon_set", collection_only=True),
     KindInfo("StatefulSet", "apps/v1", "apps", "stateful_set"),
     KindInfo("Job", "batch/v1", "batch", "job"),
     KindInfo("CronJob", "batch/v1", "batch", "cron_job"),
@@ -71,7 +91,9 @@ WORKLOAD_OF_APP = {"service": "Deployment", "stateful": "StatefulSet", "job": "J
                    "cronjob": "CronJob"}  # fmt: skip
 ORDER = {k.kind: i for i, k in enumerate(KINDS)}
 SPACE_KINDS = tuple(k for k in KINDS if k.space_owned)
-APP_KINDS = tuple(k for k in KINDS if not k.space_owned)
+APP_KINDS = tuple(k for k in KINDS if not k.space_owned and not k.collection_only)
+# What the log collection of a cluster renders (its targeted pass lists only these).
+COLLECTION_KINDS = tuple(k for k in KINDS if k.collection_only or k.kind == "ConfigMap")
 
 Key = tuple[str, str, str]  # (kind, namespace, name); namespace "" for cluster-scoped
 

@@ -22,6 +22,8 @@ from decimal import Decimal, InvalidOperation
 
 from apps.reconciler.kinds import APP_LABEL, MANAGED_BY, MANAGER, ORDER, SPEC_HASH, Key
 
+COMPONENT_LABEL = "k2cloud.io/component"
+
 MISSING, MODIFIED, OUTDATED = "missing", "modified", "outdated"
 
 
@@ -190,6 +192,7 @@ def plan(
     max_prune_share: float = 0.5,
     skip: set[Key] = frozenset(),
     seen: dict | None = None,
+    prunable_component: str = "",
 ) -> Plan:
     """Decide what to apply and prune.
 
@@ -198,6 +201,8 @@ def plan(
     from this set: they are neither applied nor pruned). `hands_off` holds (namespace, app)
     owners whose objects must be left alone, `hands_off_namespaces` whole namespaces.
     `skip`: keys backing off after failures. `seen`: see compare().
+    `prunable_component`: managed objects with this `k2cloud.io/component` label (the
+    cluster's log collection, outside any space) are prunable wherever they are.
     """
     result = Plan()
     for key in sorted(desired, key=lambda k: (ORDER.get(k[0], 99), k[1], k[2])):
@@ -220,9 +225,12 @@ def plan(
         kind, namespace, _name = key
         if kind == "Namespace" or not is_managed(obj) or key in skip:
             continue
-        if namespace not in prunable_namespaces or namespace in hands_off_namespaces:
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        component = prunable_component and labels.get(COMPONENT_LABEL) == prunable_component
+        if not component and (namespace not in prunable_namespaces
+                              or namespace in hands_off_namespaces):  # fmt: skip
             continue
-        app = ((obj.get("metadata") or {}).get("labels") or {}).get(APP_LABEL, "")
+        app = labels.get(APP_LABEL, "")
         if (namespace, app) in hands_off:
             continue
         candidates.append(key)

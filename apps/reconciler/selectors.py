@@ -32,3 +32,48 @@ def drift_history(*, app=None, apps=None, limit: int = 100):
     elif apps is not None:
         rows = rows.filter(app__in=apps)
     return rows[:limit]
+
+
+def log_collection(cluster) -> dict:
+    """The log collection K2Cloud wants on `cluster` and how the cluster's copy compares
+    (read back through the gateway: one LIST per kind, nothing written).
+
+    {"logs": ClusterLogs | None, "yaml": generated manifests, "rows": [{kind, namespace,
+    name, state: same|differs|missing|unknown, detail}], "extra": keys to be pruned,
+    "error": why the cluster could not be read}.
+    """
+    from apps.clusters.gateway import GatewayError
+    from apps.reconciler import kinds, planner
+    from apps.reconciler.desired import cluster_logs
+    from apps.reconciler.engine import collection_target
+    from apps.workloads.rendering import to_yaml
+    from apps.workloads.rendering.collection import render_collection
+
+    logs = cluster_logs(cluster)
+    manifests = render_collection(logs) if logs is not None else []
+    target = collection_target()
+    observed: dict = {}
+    error = ""
+    try:
+        for info in target.kind_infos():
+            label, fields = target.selectors(info)
+            items, _rv = kinds.list_objects(cluster, info, label_selector=label,
+                                            field_selector=fields)  # fmt: skip
+            observed.update({kinds.key_of(item): item for item in items})
+    except GatewayError as exc:
+        error = exc.message
+    rows = []
+    for manifest in manifests:
+        key = kinds.key_of(manifest)
+        if error:
+            state, detail = "unknown", ""
+        else:
+            reason, detail = planner.compare(manifest, observed.get(key))
+            state = {"": "same", planner.MISSING: "missing"}.get(reason, "differs")
+        rows.append({"kind": key[0], "namespace": key[1], "name": key[2], "state": state,
+                     "detail": detail})  # fmt: skip
+    wanted = {kinds.key_of(m) for m in manifests}
+    return {"logs": logs, "yaml": to_yaml(manifests) if manifests else "", "rows": rows,
+            "extra": sorted(k for k in observed if k not in wanted), "error": error,
+            "matches": not error and all(r["state"] == "same" for r in rows)
+            and not (set(observed) - wanted)}  # fmt: skip

@@ -30,7 +30,13 @@ from apps.reconciler import follow as follow_ups
 from apps.reconciler import metrics
 from apps.reconciler import status as status_sync
 from apps.reconciler.choices import PassStatus, Scope, Trigger
-from apps.reconciler.engine import ClusterUnavailable, Outcome, Target, reconcile
+from apps.reconciler.engine import (
+    ClusterUnavailable,
+    Outcome,
+    Target,
+    collection_target,
+    reconcile,
+)
 from apps.reconciler.kinds import KINDS_OF_APP, WORKLOAD_OF_APP
 from apps.reconciler.locks import ClusterLock, owner_name
 from apps.reconciler.models import ReconcilePass
@@ -197,6 +203,19 @@ def run_target(cluster, target: Target, *, trigger: str = Trigger.CHANGE,
         lock.release()
 
 
+def _reconcile_collection(cluster, trigger: str) -> None:
+    """The log collection of a cluster whose apps or spaces changed: an app's inputs live in
+    the cluster's one `k2-filebeat-inputs` ConfigMap, not among the app's objects. Skipped
+    where the environment collects nothing (turning that off queues full passes)."""
+    from apps.clusters.models import EnvironmentPolicy
+
+    wanted = EnvironmentPolicy.objects.filter(environment=cluster.environment).exclude(
+        log_output={}
+    )
+    if wanted.exists():
+        run_target(cluster, collection_target(), trigger=trigger, quiet=True)
+
+
 def _app_clusters(app) -> list:
     placed = [p.cluster for p in AppCluster.objects.filter(app=app).select_related("cluster")]
     others = [sc.cluster for sc in app.space.placements.select_related("cluster")]
@@ -248,6 +267,8 @@ def reconcile_app(app_id: int, *, trigger: str = Trigger.CHANGE, follow: int = 0
                        for e in outcome.errors + [f["error"] for f in outcome.failures]]  # fmt: skip
         out[cluster.name] = {"applied": outcome.applied, "pruned": outcome.pruned,
                              "failed": outcome.failed}  # fmt: skip
+        if not follow:
+            _reconcile_collection(cluster, trigger)
     app.refresh_from_db(fields=["status"])
     if app.status == AppStatus.DELETING:
         if cleared and status_sync.app_removed(app.pk):
@@ -285,6 +306,8 @@ def reconcile_space(space_id: int, *, trigger: str = Trigger.CHANGE,
                              quiet=follow > 0)  # fmt: skip
         out[placement.cluster.name] = None if outcome is None else {
             "applied": outcome.applied, "pruned": outcome.pruned, "failed": outcome.failed}  # fmt: skip
+        if not follow:
+            _reconcile_collection(placement.cluster, trigger)
     if space.state != SpaceState.DELETING:
         return out
     pending = 0

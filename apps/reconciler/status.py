@@ -192,6 +192,8 @@ def observe(cluster, target, state, observed: dict[Key, dict], listed: set[str],
     backing off; rows are compared first and only changed ones written.
     """
     obs = Observation()
+    if target.scope == Scope.COLLECTION:
+        return obs  # no owner rows: the log collection page compares it live
     keys: dict[tuple[str, int], list[Key]] = defaultdict(list)
     for key, desired in state.objects.items():
         keys[("app", desired.app_id) if desired.app_id else ("space", desired.space_id)].append(key)
@@ -274,7 +276,7 @@ def unreachable(cluster, target, message: str) -> Observation:
         )
         obs.app_ids = set(rows.values_list("app_id", flat=True))
         obs.rows = rows.update(status=ApplyStatus.FAILED, error=error)
-    elif target.namespace:
+    elif target.namespace and target.scope == Scope.SPACE:
         rows = SpaceCluster.objects.filter(cluster=cluster, space__slug=target.namespace).exclude(
             status__in=[ClusterStatus.DELETING, ClusterStatus.DELETED]
         )

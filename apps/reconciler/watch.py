@@ -29,9 +29,10 @@ from apps.clusters.watchloop import WatchLoop, events
 from apps.reconciler import kinds
 from apps.reconciler import status as status_sync
 from apps.reconciler.choices import Trigger
-from apps.reconciler.engine import Target
+from apps.reconciler.engine import Target, collection_target
 from apps.reconciler.kinds import APP_LABEL, MANAGER, KindInfo, key_of
 from apps.reconciler.services import run_target
+from apps.workloads.rendering.collection import COMPONENT, COMPONENT_LABEL
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,10 @@ def foreign_write(obj: dict) -> bool:
 def owner_target(obj: dict) -> Target:
     meta = obj.get("metadata") or {}
     namespace = meta.get("namespace") or meta.get("name")
-    app = (meta.get("labels") or {}).get(APP_LABEL) or None
+    labels = meta.get("labels") or {}
+    if labels.get(COMPONENT_LABEL) == COMPONENT:
+        return collection_target()
+    app = labels.get(APP_LABEL) or None
     return Target(namespace, app)
 
 

@@ -17,6 +17,7 @@ from apps.workloads.rendering.spec import (
     validate_cpu,
     validate_cron,
     validate_image,
+    validate_log_files,
     validate_memory,
 )
 
@@ -134,7 +135,15 @@ class AppForm(forms.Form):
     )
     java_heap_percent = forms.IntegerField(label=_("Java heap (percent of the memory limit)"), min_value=10,
                                            max_value=95, initial=75)  # fmt: skip
-    stdout_logging = forms.BooleanField(label=_("Collect stdout logs"), required=False)
+    stdout_logging = forms.BooleanField(
+        label=_("Collect standard output"), required=False,
+        help_text=_("Filebeat on each node ships the containers' standard output."),
+    )  # fmt: skip
+    log_files = forms.CharField(
+        label=_("Log file patterns"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One a line, relative to the log directory, for example 'app.log' or "
+                    "'*/*.log'. Filebeat collects the matching files."),
+    )  # fmt: skip
     share_process_namespace = forms.BooleanField(
         label=_("Share the process namespace (reaps zombies)"), required=False, initial=True
     )
@@ -216,6 +225,14 @@ class AppForm(forms.Form):
             raise forms.ValidationError(errors)
         return env
 
+    def clean_log_files(self):
+        patterns = [line.strip() for line in self.cleaned_data.get("log_files", "").splitlines()]
+        patterns = [p for p in patterns if p]
+        errors = validate_log_files(patterns)
+        if errors:
+            raise forms.ValidationError(errors)
+        return patterns
+
     def clean(self):
         data = super().clean()
         kind = data.get("kind") or self.initial.get("kind")
@@ -248,6 +265,7 @@ class AppForm(forms.Form):
                 "heap_percent": d.get("java_heap_percent") or 75,
             },
             "stdout_logging": bool(d.get("stdout_logging")),
+            "log_files": d.get("log_files") or [],
             "share_process_namespace": bool(d.get("share_process_namespace")),
             "ingress": {"host": d["ingress_host"].strip(), "path": d.get("ingress_path") or "/"}
             if d.get("ingress_host", "").strip()
@@ -288,6 +306,7 @@ class AppForm(forms.Form):
             "config_mount_path": spec.get("config_mount_path", "/config"),
             "java_enabled": spec["java"]["enabled"], "java_heap_percent": spec["java"]["heap_percent"],
             "stdout_logging": spec["stdout_logging"],
+            "log_files": "\n".join(spec.get("log_files") or []),
             "share_process_namespace": spec["share_process_namespace"],
         }  # fmt: skip
         if spec.get("ingress"):

@@ -2,6 +2,7 @@
 its tabs (overview, pods, events, revisions with diff, YAML), the live status fragment
 polled by HTMX, and the small POST actions. Every change goes through services."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -175,6 +176,7 @@ def detail(request, space_slug: str, name: str):
     context = {
         "app": app, "space": app.space, "tab": tab, "spec": app.revision.spec if app.revision else {},
         "can": permissions.allowed_actions(request.user, app),
+        "log_collection_namespace": settings.K2_LOG_COLLECTION_NAMESPACE,
         "scale_form": ScaleForm(initial={"replicas": app.replicas}),
         "canary_form": CanaryForm(initial={"image": app.revision.spec.get("image", "") if app.revision else ""}),
         "clone_form": CloneForm(initial={"name": f"{app.name}-copy"[:40], "target_space": app.space.slug}),

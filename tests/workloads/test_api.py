@@ -86,6 +86,8 @@ def test_production_apps_only_by_members_of_the_production_space(
         ({"memory_limit": "1gb"}, "memory_limit"),
         ({"ports": [{"port": 0}]}, "ports"),
         ({"kind": "cronjob", "schedule": "61 * * * *"}, "schedule"),
+        ({"log_files": ["app/../../etc/passwd"]}, "log_files"),
+        ({"log_files": ["/var/log/app.log"]}, "log_files"),
     ],
 )
 def test_bad_spec_is_400_naming_the_field_and_nothing_sent(

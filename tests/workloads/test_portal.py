@@ -40,16 +40,21 @@ def test_list_pages(client, space, dev, run):
 def test_create_through_the_form(client, sim, space, dev, run):
     client.force_login(dev)
     assert client.get(f"/apps/{space.slug}/new/").status_code == 200
-    response = run(client.post, f"/apps/{space.slug}/new/", form_data())
+    data = form_data(log_files="app.log\n gc/*.log \n", stdout_logging="on")
+    response = run(client.post, f"/apps/{space.slug}/new/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
     app = App.objects.get(name="shop-web")
     spec = app.revision.spec
+    assert spec["log_files"] == ["app.log", "gc/*.log"] and spec["stdout_logging"] is True
     assert spec["env"] == [{"name": "A", "value": "1"}, {"name": "B", "value": "two"}]
     assert spec["config_files"] == [{"name": "app.yml", "content": "a: 1\n"}]
     assert spec["ports"][0] == {"name": "http", "port": 8080, "protocol": "TCP", "expose": True}
     wait_for(lambda: ready_pods(sim, "wl-test", space.namespace, "shop-web"))
     detail = client.get(response["Location"])
     assert detail.status_code == 200 and IMAGE.encode() in detail.content
+    where = detail.content.decode()
+    assert f"/log-dir/k2-logs/{space.namespace}/shop-web/" in where
+    assert "gc/*.log" in where and "k2-filebeat-inputs" in where
     fragment = client.get(f"/apps/{space.slug}/shop-web/status/")
     assert b"1/1 ready" in fragment.content
     for tab in ("pods", "events", "revisions", "yaml"):
@@ -61,7 +66,8 @@ def test_create_through_the_form(client, sim, space, dev, run):
     ("field", "value", "message"),
     [("image", "nginx", b"is not an image reference"), ("cpu_limit", "fast", b"is not a CPU quantity"),
      ("memory_limit", "1GB", b"is not a memory quantity"), ("ports", "http 99999", b"not a port"),
-     ("name", "Bad_Name", b"Use lowercase letters")],
+     ("name", "Bad_Name", b"Use lowercase letters"),
+     ("log_files", "app.log\n../etc/app.log", b"would leave the log directory")],
 )  # fmt: skip
 def test_form_shows_errors_inline(client, space, dev, field, value, message, run):
     client.force_login(dev)

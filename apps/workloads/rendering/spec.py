@@ -58,6 +58,9 @@ DEFAULTS = {
     "readiness": None,
     "java": {"enabled": False, "heap_percent": 75},
     "stdout_logging": False,
+    # Glob patterns of log files, relative to the app's log directory (the per-pod
+    # sub-directory of /log-dir/k2-logs/<namespace>/<app>): what Filebeat collects.
+    "log_files": [],
     "share_process_namespace": True,
     "storage": None,
     # Only for adopted Deployments: their original selector, which cannot change, and
@@ -132,6 +135,8 @@ def normalize_spec(raw: Mapping) -> dict:
         spec["schedule"] = ""
     if isinstance(spec["schedule"], str):
         spec["schedule"] = " ".join(spec["schedule"].split())
+    if isinstance(spec["log_files"], list):
+        spec["log_files"] = [p.strip() if isinstance(p, str) else p for p in spec["log_files"]]
     for key in ("image", "cpu_limit", "memory_limit", "config_mount_path"):
         if isinstance(spec[key], str):
             spec[key] = spec[key].strip()
@@ -461,6 +466,7 @@ def validate_spec(spec: Mapping) -> dict[str, list[str]]:
     for key in ("stdout_logging", "share_process_namespace"):
         if not isinstance(spec.get(key), bool):
             add(key, [_("Choose yes or no.")])
+    add("log_files", validate_log_files(spec.get("log_files", [])))
     container = spec.get("container_name")
     if not isinstance(container, str) or (container and not DNS_LABEL_RE.match(container)):
         add("container_name", [_("'%(name)s' is not a container name.") % {"name": container}])
@@ -473,6 +479,36 @@ def validate_spec(spec: Mapping) -> dict[str, list[str]]:
         for k, v in selector.items()
     ):
         add("selector", [_("The selector must map label names to label values.")])
+    return errors
+
+
+MAX_LOG_PATTERNS = 20
+LOG_PATTERN_RE = re.compile(r"^[-\w.*?\[\]{},/]+$")
+
+
+def validate_log_files(patterns) -> list[str]:
+    """Log file patterns stay inside the app's log directory: relative, no `..`, glob
+    characters allowed (Filebeat expands them), at most MAX_LOG_PATTERNS."""
+    if not isinstance(patterns, list):
+        return [_("Log file patterns must be a list.")]
+    if len(patterns) > MAX_LOG_PATTERNS:
+        return [_("At most %(n)d log file patterns.") % {"n": MAX_LOG_PATTERNS}]
+    errors, seen = [], set()
+    for pattern in patterns:
+        if not isinstance(pattern, str) or not pattern.strip():
+            errors.append(_("A log file pattern must be non-empty text."))
+        elif pattern.startswith("/"):
+            errors.append(_("'%(p)s': use a path relative to the log directory, not an absolute "
+                            "one.") % {"p": pattern})  # fmt: skip
+        elif ".." in pattern.split("/"):
+            errors.append(_("'%(p)s': '..' would leave the log directory.") % {"p": pattern})
+        elif len(pattern) > 200 or not LOG_PATTERN_RE.match(pattern) or "//" in pattern:
+            errors.append(_("'%(p)s' is not a file pattern (letters, digits, '-', '_', '.', '/' "
+                            "and the glob characters * ? [ ] { } ,).") % {"p": pattern})  # fmt: skip
+        elif pattern in seen:
+            errors.append(_("The pattern %(p)s is listed twice.") % {"p": pattern})
+        else:
+            seen.add(pattern)
     return errors
 
 

@@ -14,7 +14,7 @@ from apps.audit.services import authorize, record
 from apps.workloads import permissions
 from apps.workloads.choices import SCALABLE_KINDS, ApplyStatus, AppStatus
 from apps.workloads.models import App, AppCluster, AppRevision
-from apps.workloads.rendering.spec import validate_app_name
+from apps.workloads.rendering.spec import normalize_spec, validate_app_name
 from apps.workloads.services._common import (
     _authorize,
     _bump,
@@ -118,7 +118,7 @@ def do_edit_app(app: App, *, spec: Mapping, message: str = "", actor: Actor) -> 
     current = app.revision.spec
     merged = {**copy.deepcopy(current), **dict(spec)} if isinstance(spec, Mapping) else spec
     new = _clean_spec(merged, kind=app.kind)
-    if new == current:
+    if new == normalize_spec(current):  # a revision older than a new spec key is no change
         return app.revision  # type: ignore[return-value]  # an app always has a revision
     _check_quota(app.space, new, app.replicas, _weights(app))
     with transaction.atomic():
