@@ -164,9 +164,8 @@ class Tail:
         options, first = self.options, True
         while True:
             found, errors = await self._list()
-            if errors and not found and not self._running():
-                if first or not options.follow:
-                    return UNREACHABLE, " ".join(errors)
+            if errors and not found and not self._running() and (first or not options.follow):
+                return UNREACHABLE, " ".join(errors)
             for error in errors:
                 self._notice(error, once=True)
             if options.pod:
@@ -178,10 +177,9 @@ class Tail:
                                                             "app": self.app_name}  # fmt: skip
                     return POD_GONE, _("Pod %(pod)s was deleted: its log ended.") % {
                         "pod": options.pod}  # fmt: skip
-                if pod is not None and not first and not self._running():
-                    if pod[1].terminating:
-                        return POD_GONE, _("Pod %(pod)s is being deleted: its log ended.") % {
-                            "pod": options.pod}  # fmt: skip
+                if pod is not None and pod[1].terminating and not first and not self._running():
+                    return POD_GONE, _("Pod %(pod)s is being deleted: its log ended.") % {
+                        "pod": options.pod}  # fmt: skip
             for cluster, info in found.values():
                 self._start(cluster, info)
             if first and not self._readers:
