@@ -69,7 +69,7 @@ def test_previous_shows_the_tail_before_the_oom_kill(space, clusters, sim, alice
     reader, closed = run(scenario)
     assert closed["reason"] == "done"
     assert 2 <= len(reader.lines) <= 3  # the tail asked for, ending with the kill
-    assert "request id=0" in reader.lines[0]
+    assert all("java-0 request id=" in line for line in reader.lines[:-1])
     assert "java.lang.OutOfMemoryError: Java heap space" in reader.lines[-1]
 
 
