@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from apps.podlogs.options import LogOptions
 from apps.workloads.rendering.common import APP_LABEL
 
 DONE, POD_GONE, UNREACHABLE, REVOKED = "done", "pod_gone", "unreachable", "revoked"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,10 @@ class Tail:
             reason, message = await self._run()
         except GatewayError as exc:
             reason, message = UNREACHABLE, exc.message
+        except Exception as exc:  # noqa: BLE001 - the reader is told instead of left waiting
+            log.exception("podlogs: reading the logs of %s failed", self.app_name)
+            reason, message = UNREACHABLE, _("Reading the logs failed (%(error)s).") % {
+                "error": type(exc).__name__}  # fmt: skip
         finally:
             for task in self._readers.values():
                 task.cancel()
