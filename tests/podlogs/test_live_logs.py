@@ -141,3 +141,19 @@ def test_the_api_streams_the_same_lines_as_text(web, viewer, bob, sim):
     text = b"".join(one.streaming_content).decode().splitlines()
     stamped = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z \S+Z (INFO|ERROR) \[web\] web-1 ")
     assert len(text) == 2 and all(stamped.match(t) for t in text)
+
+
+def test_an_unreachable_cluster_ends_the_reading_in_words(web, viewer, sim, settings):
+    settings.K2_CLUSTER_CONNECT_TIMEOUT = 1
+    settings.K2_CLUSTER_READ_TIMEOUT = 1
+    settings.K2_CLUSTER_RETRY_ATTEMPTS = 1
+    from tests.conftest import api_as
+
+    sim["wl-test"].set_faults(refuse_connections=True)
+    try:
+        response = api_as(viewer).get(f"/api/v1/apps/{web.slug}/web/logs/", {"follow": "false"})
+        text = b"".join(response.streaming_content).decode()
+    finally:
+        sim["wl-test"].clear_faults()
+    assert text.startswith("# k2cloud: Cluster wl-test: ")
+    assert text.count("\n") == 1
