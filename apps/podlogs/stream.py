@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -20,21 +21,31 @@ MARK = "# k2cloud: "
 
 def text_lines(clusters: list, namespace: str, app_name: str,
                options: LogOptions) -> Iterator[str]:  # fmt: skip
-    """The log as lines (each ending in a newline). A private event loop runs the reading
-    between two lines only, so a slow script pushes back on the clusters' streams and the
-    queue's bound caps what waits here; closing the iterator (the client went away) stops
-    every stream."""
-    loop = asyncio.new_event_loop()
-    queue = LineQueue(settings.K2_LOGS_QUEUE_LINES, settings.K2_LOGS_QUEUE_BYTES)
-    tail = Tail(clusters, namespace, app_name, options, queue)
-    task = loop.create_task(tail.run())
-    prefixed = not (options.pod and options.container)
-    labels: dict[int, str] = {}
+    """The log as lines (each ending in a newline). The reading runs on an event loop of
+    its own thread (the caller may be a worker thread, or a thread that already has a
+    loop); what waits for a slow script is capped by the queue's bound, beyond which lines
+    are dropped with a notice like in the portal. Closing the iterator (the client went
+    away) stops every stream."""
     from apps.podlogs.consumers import dropped_message  # the same words as the portal
 
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="podlogs-api", daemon=True)
+    thread.start()
+
+    async def start():
+        queue = LineQueue(settings.K2_LOGS_QUEUE_LINES, settings.K2_LOGS_QUEUE_BYTES)
+        tail = Tail(clusters, namespace, app_name, options, queue)
+        return queue, asyncio.ensure_future(tail.run())
+
+    def on_loop(coro):
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
+    queue, task = on_loop(start())
+    prefixed = not (options.pod and options.container)
+    labels: dict[int, str] = {}
     try:
         while True:
-            for item in loop.run_until_complete(queue.batch(500)):
+            for item in on_loop(queue.batch(500)):
                 kind = item[0]
                 if kind == LINE:
                     yield (labels.get(item[1], "") if prefixed else "") + item[2] + "\n"
@@ -49,8 +60,13 @@ def text_lines(clusters: list, namespace: str, app_name: str,
                         yield MARK + item[2] + "\n"
                     return
     finally:
-        task.cancel()
+
+        async def stop():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
         with contextlib.suppress(Exception):
-            loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
+            on_loop(stop())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
         loop.close()
