@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("apps.backups.api.urls")),  # before spaces/: spaces/<slug>/backups/
     path("spaces/", include("apps.spaces.api.urls")),
     path("apps/", include("apps.workloads.api.urls")),
+    path("apps/", include("apps.podlogs.api.urls")),
     path("", include("apps.ipam.api.urls")),  # before clusters/: clusters/<name>/ipam/
     path("", include("apps.clusters.api.urls")),
     path("", include("apps.registries.api.urls")),

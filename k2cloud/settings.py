@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "apps.operations",
     "apps.backups",
     "apps.terminal",
+    "apps.podlogs",
     "apps.kubeproxy",
     "apps.ipam",
     "apps.events",
@@ -466,6 +467,18 @@ K2_TERMINAL_INPUT_BYTES_PER_SECOND = env.int(
 K2_TERMINAL_INPUT_BURST_BYTES = env.int("K2_TERMINAL_INPUT_BURST_BYTES", default=1024 * 1024)
 K2_TERMINAL_OUTPUT_WINDOW_BYTES = env.int("K2_TERMINAL_OUTPUT_WINDOW_BYTES", default=1024 * 1024)
 K2_TERMINAL_RECORDING_DAYS = env.int("K2_TERMINAL_RECORDING_DAYS", default=90)
+# Live logs (apps/podlogs, docs/logs.md): the per-reader buffer on the server (lines beyond
+# it are dropped with a notice), the lines sent ahead of the browser's acknowledgement, and
+# what the browser keeps.
+K2_LOGS_QUEUE_LINES = env.int("K2_LOGS_QUEUE_LINES", default=5000)
+K2_LOGS_QUEUE_BYTES = env.int("K2_LOGS_QUEUE_BYTES", default=2 * 1024 * 1024)
+K2_LOGS_WINDOW_LINES = env.int("K2_LOGS_WINDOW_LINES", default=2000)
+K2_LOGS_BROWSER_MAX_LINES = env.int("K2_LOGS_BROWSER_MAX_LINES", default=5000)
+K2_LOGS_MAX_LINE_BYTES = env.int("K2_LOGS_MAX_LINE_BYTES", default=16 * 1024)
+K2_LOGS_DEFAULT_TAIL = env.int("K2_LOGS_DEFAULT_TAIL", default=200)
+K2_LOGS_MAX_TAIL = env.int("K2_LOGS_MAX_TAIL", default=10000)
+K2_LOGS_DISCOVER_SECONDS = env.float("K2_LOGS_DISCOVER_SECONDS", default=5.0)
+K2_LOGS_RECHECK_SECONDS = env.float("K2_LOGS_RECHECK_SECONDS", default=30.0)
 K2_TERMINAL_RECORDING_MAX_BYTES = env.int("K2_TERMINAL_RECORDING_MAX_BYTES", default=100 * 2**20)
 K2_TERMINAL_SPOOL_DIR = env.str("K2_TERMINAL_SPOOL_DIR", default=str(VAR_DIR / "terminal"))
 # Kubernetes proxy for people and k2ctl (apps/kubeproxy, docs/k2ctl.md): the lifetime of a

@@ -40,6 +40,7 @@ urlpatterns = [
     path("operations/", include("apps.operations.urls")),
     path("backups/", include("apps.backups.urls")),
     path("terminal/", include("apps.terminal.urls")),
+    path("logs/", include("apps.podlogs.urls")),
     path("ipam/", include("apps.ipam.urls")),
     path("events/", include("apps.events.urls")),
     path("registries/", include("apps.registries.urls")),

@@ -1,6 +1,8 @@
 """Container logs: deterministic generated lines with timestamps (one per ``log_interval``
-since the container started), tailLines/sinceSeconds/limitBytes/previous, and ``follow``
-streaming until the container stops or the client goes away."""
+since the container started, or at the rate of the pod's annotation
+``k2sim.io/log-lines-per-second`` — a chatty pod), tailLines/sinceSeconds/sinceTime/
+limitBytes/previous, and ``follow`` streaming until the container stops or the client goes
+away."""
 
 from __future__ import annotations
 
@@ -16,11 +18,22 @@ from . import errors
 if TYPE_CHECKING:
     from .cluster import Cluster
 
+RATE_ANNOTATION = "k2sim.io/log-lines-per-second"
+FOLLOW_BATCH = 2000  # lines written at once when a chatty pod is behind schedule
 PATHS = ("/api/items", "/api/orders", "/healthz", "/api/users", "/metrics")
 
 
 def _parse(ts: str) -> datetime:
     return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _parse_any(ts: str) -> datetime:
+    """An RFC 3339 time as clients send sinceTime (fractions and offsets allowed)."""
+    try:
+        t = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise errors.bad_request(f'invalid sinceTime "{ts}": {exc}') from exc
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _rfc3339nano(t: datetime) -> str:
@@ -41,6 +54,15 @@ class Logs:
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
         self.streams: set[asyncio.Event] = set()
+
+    def interval(self, pod: dict[str, Any]) -> float:
+        rate = ((pod.get("metadata") or {}).get("annotations") or {}).get(RATE_ANNOTATION)
+        try:
+            if rate and float(rate) > 0:
+                return 1.0 / float(rate)
+        except ValueError:
+            pass
+        return self.cluster.cfg.log_interval
 
     def _container(self, pod: dict[str, Any], name: str | None) -> str:
         cs = [c["name"] for c in (pod.get("spec") or {}).get("containers") or []]
@@ -75,7 +97,7 @@ class Logs:
     ) -> tuple[list[tuple[datetime, str]], int, datetime]:
         st = self._status(pod, container)
         name = pod["metadata"]["name"]
-        interval = self.cluster.cfg.log_interval
+        interval = self.interval(pod)
         now = now or datetime.now(UTC)
         if previous:
             term = (st.get("lastState") or {}).get("terminated")
@@ -129,6 +151,9 @@ class Logs:
         if q.get("sinceSeconds"):
             cutoff = datetime.now(UTC) - timedelta(seconds=int(q["sinceSeconds"]))
             lines = [x for x in lines if x[0] >= cutoff]
+        elif q.get("sinceTime"):
+            cutoff = _parse_any(q["sinceTime"])
+            lines = [x for x in lines if x[0] >= cutoff]
         if q.get("tailLines"):
             tail = int(q["tailLines"])
             lines = lines[-tail:] if tail > 0 else []
@@ -147,7 +172,7 @@ class Logs:
         await resp.write(body)
         stop = asyncio.Event()
         self.streams.add(stop)
-        interval = self.cluster.cfg.log_interval
+        interval = self.interval(pod)
         uid = pod["metadata"]["uid"]
         i = n
         try:
@@ -173,8 +198,16 @@ class Logs:
                 )
                 if "running" not in (st.get("state") or {}):
                     break
-                await resp.write(fmt(due, line(name, container, i, due)).encode())
-                i += 1
+                # Every line due by now in one write (a chatty pod is many lines a tick).
+                now = datetime.now(UTC)
+                chunk = []
+                while len(chunk) < FOLLOW_BATCH:
+                    due = start + timedelta(seconds=i * interval)
+                    if due > now and chunk:
+                        break
+                    chunk.append(fmt(due, line(name, container, i, due)))
+                    i += 1
+                await resp.write("".join(chunk).encode())
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:

@@ -1,5 +1,5 @@
-"""Streams to a cluster: the one bridge for long-lived requests (exec now; logs follow and
-the k2ctl proxy reuse it).
+"""Streams to a cluster: the one bridge for long-lived requests (exec, logs follow; the
+k2ctl proxy reuses it).
 
 The gateway hands out a `StreamTarget` (URL, authorization, TLS context) built from the
 cluster's cached credentials; this module opens it with aiohttp inside the caller's event
@@ -142,3 +142,84 @@ async def open_exec(cluster, namespace: str, pod: str, container: str, command: 
         raise
     gateway.close_breaker(cluster)
     return ExecStream(http, ws)
+
+
+# --- logs ---------------------------------------------------------------------------------
+class LogStream:
+    """One open `pods/{name}/log` (a chunked GET): its lines, one at a time. A caller that
+    stops reading stops aiohttp reading the socket, so the kubelet is pushed back."""
+
+    def __init__(self, http: aiohttp.ClientSession, response: aiohttp.ClientResponse,
+                 max_line: int):  # fmt: skip
+        self._http, self._response, self._max_line = http, response, max_line
+        self._buffer = b""
+        self._skip = False
+
+    async def line(self) -> str | None:
+        """The next line without its newline (cut at `max_line` bytes, the rest of it
+        skipped); None at the end of the log."""
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline >= 0:
+                head, self._buffer = self._buffer[:newline], self._buffer[newline + 1 :]
+                if self._skip:
+                    self._skip = False
+                    continue
+                return head[: self._max_line].decode("utf-8", "replace")
+            if self._skip:
+                self._buffer = b""
+            elif len(self._buffer) > self._max_line:
+                head, self._buffer, self._skip = self._buffer[: self._max_line], b"", True
+                return head.decode("utf-8", "replace") + " …"
+            chunk = await self._response.content.readany()
+            if not chunk:
+                rest, self._buffer = (b"" if self._skip else self._buffer), b""
+                return rest.decode("utf-8", "replace") if rest else None
+            self._buffer += chunk
+
+    async def close(self) -> None:
+        try:
+            self._response.close()
+        finally:
+            await self._http.close()
+
+
+def _log_path(namespace: str, pod: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+
+
+async def open_log(cluster, namespace: str, pod: str, query: list[tuple[str, str]], *,
+                   max_line: int = 16 * 1024) -> LogStream:  # fmt: skip
+    """Open the log of a container (`query`: container, follow, tailLines, sinceTime,
+    sinceSeconds, timestamps, previous); GatewayError in words when the cluster refuses."""
+    target = gateway.stream_target(cluster, _log_path(namespace, pod), query, scheme="https")
+    http = aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT)
+    )
+    try:
+        response = await http.get(target.url, headers=target.headers, ssl=target.ssl,
+                                  server_hostname=target.server_hostname)  # fmt: skip
+        if response.status >= 400:
+            body = await response.text()
+            response.close()
+            api_exc = gateway.ApiException(status=response.status, reason=response.reason)
+            api_exc.body = body
+            raise gateway.stream_failed(cluster, api_exc)
+    except GatewayError:
+        await http.close()
+        raise
+    except aiohttp.ClientSSLError as exc:
+        await http.close()
+        raise GatewayError(
+            Kind.TLS,
+            _("TLS verification of %(server)s failed: %(detail)s")
+            % {"server": cluster.api_url, "detail": str(exc)[:200]},
+        ) from exc
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        await http.close()
+        raise gateway.stream_failed(cluster, OSError(str(exc) or type(exc).__name__)) from exc
+    except BaseException:
+        await http.close()
+        raise
+    gateway.close_breaker(cluster)
+    return LogStream(http, response, max_line)
