@@ -9,6 +9,7 @@ from apps.analytics.services import (
     do_drain_events,
     do_forward_events,
     do_purge_expired,
+    do_refresh_today,
     do_rollup_day,
     do_rollup_recent,
 )
@@ -16,8 +17,12 @@ from apps.analytics.services import (
 
 @shared_task(name="workers.analytics.drain_events", expires=10)
 def drain_events() -> int:
-    """Write queued usage and domain events to the database (every 10 s)."""
-    return do_drain_events()
+    """Write queued usage and domain events to the database (every 10 s); when some were
+    written, today's rollup follows if it is older than K2_ANALYTICS_TODAY_MAX_AGE."""
+    written = do_drain_events()
+    if written:
+        do_refresh_today()
+    return written
 
 
 @shared_task(name="workers.analytics.rollup_recent", expires=600)

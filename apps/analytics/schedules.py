@@ -15,7 +15,7 @@ SCHEDULES = {
     ),
     "analytics: roll up today and yesterday": (
         "workers.analytics.rollup_recent",
-        "K2_ANALYTICS_ROLLUP_INTERVAL",  # today's figures on the dashboard are at most this old
+        "K2_ANALYTICS_ROLLUP_INTERVAL",  # today also follows each drain (K2_ANALYTICS_TODAY_MAX_AGE)
     ),
     "analytics: forward events to the external endpoint": (
         "workers.analytics.forward_events",

@@ -21,3 +21,27 @@ def test_a_worker_drains_the_queue_and_rolls_the_day_up(settings, celery_worker_
     assert UsageEvent.objects.filter(user=alice).count() == 7
     assert DailyUsage.objects.get(user=alice, day=timezone.localdate()).requests == 7
     assert drain_events.delay().get(timeout=30) == 0  # a second run finds nothing to do
+
+
+@pytest.mark.django_db(transaction=True)
+def test_today_follows_the_drain_within_its_max_age(settings, alice):
+    """The dashboard's today moves with each drain (not only every rollup interval)."""
+    from datetime import timedelta
+
+    from apps.analytics.models import RollupRun
+    from workers.analytics import drain_events
+
+    settings.K2_ANALYTICS_TODAY_MAX_AGE = 60
+    buffer.client().delete(settings.K2_ANALYTICS_QUEUE_KEY)
+    push_all(request_event(alice, "spaces.browse", timezone.now()) for _ in range(3))
+    assert drain_events() == 3
+    assert DailyUsage.objects.get(user=alice, day=timezone.localdate()).requests == 3
+    push_all(request_event(alice, "spaces.browse", timezone.now()) for _ in range(2))
+    assert drain_events() == 2  # today's rollup is seconds old: left as it is
+    assert DailyUsage.objects.get(user=alice, day=timezone.localdate()).requests == 3
+    RollupRun.objects.filter(day=timezone.localdate()).update(
+        computed_at=timezone.now() - timedelta(seconds=61)
+    )
+    push_all(request_event(alice, "spaces.browse", timezone.now()) for _ in range(1))
+    assert drain_events() == 1
+    assert DailyUsage.objects.get(user=alice, day=timezone.localdate()).requests == 6
