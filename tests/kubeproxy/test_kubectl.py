@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
+import re
+import select
 import ssl
 import subprocess
 import time
@@ -18,7 +23,7 @@ from apps.audit.models import AuditEvent
 from apps.kubeproxy.models import CliSession
 from apps.spaces.choices import SpaceRole
 from apps.terminal.models import TerminalSession
-from tests.kubeproxy.conftest import KUBECTL, make_app, make_pod, pat
+from tests.kubeproxy.conftest import K2CTL, KUBECTL, make_app, make_pod, pat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,6 +38,45 @@ def _status(server: tuple[str, str], token: str, path: str, lang: str = "en") ->
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
+
+
+def _read_until(fd: int, pattern: str, seen: bytes = b"") -> bytes:
+    """Terminal output until `pattern` (a regex) shows; a broken session fails, not hangs."""
+    deadline = time.monotonic() + 60
+    while not re.search(pattern.encode(), seen):
+        assert time.monotonic() < deadline, f"no {pattern!r} on the terminal: {seen!r}"
+        ready, _w, _x = select.select([fd], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the terminal closed
+                chunk = b""
+            assert chunk, f"the terminal closed before {pattern!r}: {seen!r}"
+            seen += chunk
+    return seen
+
+
+def _interactive_shell(bastion, target: str, line: str) -> str:
+    """`k2ctl sh TARGET` on a real PTY: wait for the prompt, type `line`, then exit.
+    Returns what the terminal showed after the line was typed."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: k2ctl on the terminal, as a person would start it
+        os.execve(K2CTL, [K2CTL, "sh", target], bastion.env)
+    try:
+        _read_until(fd, r"[$#] $")
+        os.write(fd, line.encode() + b"\r")
+        shown = _read_until(fd, r"\r?\n42\r?\n")
+        os.write(fd, b"exit\r")
+        _read_until(fd, r"exit", shown)
+        _pid, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+    return shown.decode(errors="replace")
 
 
 def test_a_viewer_reads_their_space_and_nothing_else(
@@ -144,6 +188,17 @@ def test_exec_in_production_is_for_owners_and_recorded(
     starts = AuditEvent.objects.filter(action="terminal.session.start", target_id=str(last.pk))
     assert starts.get().changes["channel"] == "k2ctl"
     assert AuditEvent.objects.filter(action="terminal.session.end", target_id=str(last.pk)).exists()
+
+    # k2ctl sh: an interactive shell on a real terminal, its typed line in the command log.
+    assert "42" in _interactive_shell(owner, f"{space.slug}/web", "echo $((6*7))")
+    shell = (
+        TerminalSession.objects.filter(channel="k2ctl", user=alice).order_by("started_at").last()
+    )
+    assert shell.pk != last.pk and shell.ended_at is not None
+    assert "echo $((6*7))" in [c.text for c in shell.commands.all()]
+    assert AuditEvent.objects.filter(
+        action="terminal.session.end", target_id=str(shell.pk)
+    ).exists()
 
     # Logout revokes the session server-side.
     owner.k2ctl("logout")
