@@ -472,6 +472,9 @@ K2_PROXY_EXEC_ROLES = env.str(
 K2_PROXY_WRITE_ROLES = env.str("K2_PROXY_WRITE_ROLES", default="prod=;*=owner,admin,developer")
 K2_PROXY_REQUESTS_PER_MINUTE = env.int("K2_PROXY_REQUESTS_PER_MINUTE", default=1200)
 K2_PROXY_MAX_STREAMS_PER_USER = env.int("K2_PROXY_MAX_STREAMS_PER_USER", default=20)
+# How long a daphne process remembers a token's person and their role in a namespace when no
+# access change was announced (apps/kubeproxy/cache.py); 0 turns that off.
+K2_PROXY_CACHE_SECONDS = env.float("K2_PROXY_CACHE_SECONDS", default=5.0)
 # The browser-free device login: how long a code waits for its confirmation, how often
 # k2ctl may poll, and the lifetime of the personal token a confirmation makes (the limit of
 # `k2ctl refresh` for that login).

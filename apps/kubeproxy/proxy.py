@@ -36,7 +36,7 @@ from apps.audit.services import record
 from apps.clusters import gateway
 from apps.clusters.gateway import GatewayError
 from apps.clusters.models import Cluster
-from apps.kubeproxy import exec_sessions, policy, tokens
+from apps.kubeproxy import cache, exec_sessions, policy, tokens
 from apps.kubeproxy.status import status_body
 from apps.terminal import sessions
 from apps.terminal.choices import EndReason
@@ -111,6 +111,18 @@ def _audit(prepared: Prepared | None, principal, cluster, request, *, outcome: s
                     "path": request.path[:300], "via": "kubeproxy", **(extra or {})})  # fmt: skip
 
 
+def _cluster(name: str) -> Cluster | None:
+    """The cluster by name, remembered for K2_PROXY_CACHE_SECONDS (disabling one, or a new
+    credential, reaches the proxy within that)."""
+    key = ("cluster", name)
+    hit = cache.get(key, 0)
+    if hit is None:
+        hit = Cluster.objects.select_related("policy").filter(name=name).first()
+        if hit is not None:
+            cache.put(key, 0, hit)
+    return hit
+
+
 def prepare(raw: str, cluster_name: str, method: str, path: str, query: str, *,
             scheme: str, language: str = "en") -> Prepared:  # fmt: skip
     """Authenticate, authorize and audit one request (synchronous: called in a thread)."""
@@ -121,14 +133,14 @@ def prepare(raw: str, cluster_name: str, method: str, path: str, query: str, *,
 def _prepare(raw: str, cluster_name: str, method: str, path: str, query: str, *,
              scheme: str) -> Prepared:  # fmt: skip
     try:
-        principal = tokens.authenticate(raw)
+        principal = tokens.authenticate_cached(raw)
     except tokens.Unauthenticated as exc:
         raise Refusal(401, str(exc)) from exc
     request = policy.parse(method, path, query)
-    cluster = Cluster.objects.select_related("policy").filter(name=cluster_name).first()
+    cluster = _cluster(cluster_name)
     if cluster is None:
         raise Refusal(404, _("No cluster %(cluster)s.") % {"cluster": cluster_name[:63]})
-    decision = policy.decide(principal.user, cluster, request)
+    decision = policy.decide(principal.user, cluster, request, cached=True)
     if not decision.allowed:
         with contextlib.suppress(Exception):
             record(principal.actor, f"k8s.{request.verb}", None, outcome="denied",
