@@ -124,14 +124,21 @@ def _cluster(name: str) -> Cluster | None:
 
 
 def prepare(raw: str, cluster_name: str, method: str, path: str, query: str, *,
-            scheme: str, language: str = "en") -> Prepared:  # fmt: skip
-    """Authenticate, authorize and audit one request (synchronous: called in a thread)."""
+            scheme: str, language: str = "en", audit: bool = True) -> Prepared:  # fmt: skip
+    """Authenticate, authorize and (unless `audit` is False: the caller then runs
+    `audit_allowed`) audit one request (synchronous: called in a thread)."""
     with translation.override(language):
-        return _prepare(raw, cluster_name, method, path, query, scheme=scheme)
+        return _prepare(raw, cluster_name, method, path, query, scheme=scheme, audit=audit)
+
+
+def audit_allowed(prepared: Prepared) -> None:
+    """The audit row of an allowed request (not for exec, whose session has its own)."""
+    if prepared.decision.kind != "exec" and not prepared.request.discovery:
+        _audit(prepared, prepared.principal, prepared.cluster, prepared.request)
 
 
 def _prepare(raw: str, cluster_name: str, method: str, path: str, query: str, *,
-             scheme: str) -> Prepared:  # fmt: skip
+             scheme: str, audit: bool = True) -> Prepared:  # fmt: skip
     try:
         principal = tokens.authenticate_cached(raw)
     except tokens.Unauthenticated as exc:
@@ -155,8 +162,8 @@ def _prepare(raw: str, cluster_name: str, method: str, path: str, query: str, *,
     except GatewayError as exc:
         raise Refusal(503, exc.message) from exc
     prepared = Prepared(principal, cluster, request, decision, target)
-    if decision.kind != "exec" and not request.discovery:  # exec: its session events
-        _audit(prepared, principal, cluster, request)
+    if audit:
+        audit_allowed(prepared)
     return prepared
 
 
@@ -186,6 +193,16 @@ def _limited(user_id: int) -> bool:
     if bucket is None:
         bucket = _buckets[user_id] = TokenBucket(per_minute / 60.0, max(per_minute / 2, 1))
     return not bucket.take(1)
+
+
+async def _settle(audited: asyncio.Future) -> None:
+    """Wait for a request's audit row; a failure to write it is logged, not the client's."""
+    try:
+        await asyncio.shield(audited)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("kubeproxy: the audit row of a request could not be written")
 
 
 class KubeProxy:
@@ -221,10 +238,21 @@ class KubeProxy:
                 query,
                 scheme="https",
                 language=_language(scope),
+                audit=False,
             )
         except Refusal as refusal:
             await _respond(send, refusal.code, refusal.message, rule=refusal.rule)
             return
+        # The audit row is written while the request goes upstream, and awaited before the
+        # response ends: every request is still audited, without waiting on it first.
+        audited = asyncio.ensure_future(database_sync_to_async(audit_allowed)(prepared))
+        try:
+            await self._http_allowed(prepared, scope, receive, send, body, audited)
+        finally:
+            await _settle(audited)
+
+    async def _http_allowed(self, prepared: Prepared, scope, receive, send, body: bytes,
+                            audited: asyncio.Future) -> None:  # fmt: skip
         user_id = prepared.principal.user.pk
         if _limited(user_id):
             await _respond(
@@ -246,13 +274,13 @@ class KubeProxy:
                 return
             _streams[user_id] = _streams.get(user_id, 0) + 1
         try:
-            await self._forward(prepared, scope, receive, send, body, stream)
+            await self._forward(prepared, scope, receive, send, body, stream, audited)
         finally:
             if stream:
                 _streams[user_id] -= 1
 
     async def _forward(self, prepared: Prepared, scope, receive, send, body: bytes,
-                       stream: bool) -> None:  # fmt: skip
+                       stream: bool, audited: asyncio.Future | None = None) -> None:  # fmt: skip
         headers = dict(prepared.target.headers)
         for name, value in scope.get("headers", []):
             key = name.decode("latin-1")
@@ -276,6 +304,8 @@ class KubeProxy:
                 started = True
                 async for chunk in upstream.content.iter_any():
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if audited is not None:
+                await _settle(audited)
             await send({"type": "http.response.body", "body": b""})
         except asyncio.CancelledError:
             if started:
