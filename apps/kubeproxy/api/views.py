@@ -133,6 +133,10 @@ class _DeviceThrottle(ScopedRateThrottle):
         self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
         super().__init__()
 
+    def get_rate(self):
+        """None (no budget) for a scope the settings leave out, rather than a 500."""
+        return self.THROTTLE_RATES.get(self.scope)
+
 
 class _DeviceView(APIView):
     authentication_classes: list = []
@@ -179,7 +183,8 @@ class DeviceTokenView(_DeviceView):
     @extend_schema(
         request=inline_serializer("CliDevicePoll", {"device_code": serializers.CharField()}),
         responses={200: SESSION, 400: inline_serializer("CliDeviceError", {
-            "error": serializers.CharField(), "error_description": serializers.CharField()})},
+            "error": serializers.JSONField(help_text="RFC 8628's error name (or K2Cloud's error object)"),
+            "error_description": serializers.CharField(required=False)})},
     )  # fmt: skip
     def post(self, request):
         """Poll a device login: RFC 8628's errors until it is confirmed, then the session."""
