@@ -4,7 +4,7 @@ I, and the spaces and apps a person may reach through the proxy."""
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -182,9 +182,10 @@ class DeviceTokenView(_DeviceView):
 
     @extend_schema(
         request=inline_serializer("CliDevicePoll", {"device_code": serializers.CharField()}),
-        responses={200: SESSION, 400: inline_serializer("CliDeviceError", {
-            "error": serializers.JSONField(help_text="RFC 8628's error name (or K2Cloud's error object)"),
-            "error_description": serializers.CharField(required=False)})},
+        responses={200: SESSION, 400: OpenApiResponse(description=(
+            "`{\"error\": \"authorization_pending\" | \"slow_down\" | \"expired_token\" | "
+            "\"access_denied\" | \"invalid_grant\", \"error_description\": …}` (RFC 8628), "
+            "or K2Cloud's error envelope naming an invalid field."))},
     )  # fmt: skip
     def post(self, request):
         """Poll a device login: RFC 8628's errors until it is confirmed, then the session."""
