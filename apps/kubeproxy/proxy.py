@@ -3,8 +3,10 @@
     /k8s/<cluster>/<Kubernetes API path>
 
 Every request: the bearer token (a personal access token or a k2ctl session token,
-apps/kubeproxy/tokens.py) → the per-user rate limit → the policy (policy.py) → an audit
-event with verb, resource and namespace → forwarded with the cluster's own credential
+apps/kubeproxy/tokens.py) → the per-user rate limit → the policy (policy.py; the person
+and their namespace role remembered a few seconds, cache.py) → an audit event with verb,
+resource and namespace (written while the request goes upstream, awaited before the
+response ends) → forwarded with the cluster's own credential
 (apps/clusters/gateway.py `stream_target`). Responses stream back as they arrive, so
 `watch`, `logs -f` and large LISTs never sit in memory. Exec and attach (websockets,
 v5.channel.k8s.io) are bridged frame by frame and recorded as terminal sessions.
