@@ -15,10 +15,12 @@ the proxy and straight to k2sim (the baseline):
 Every request through the proxy is authenticated, authorized and audited (one audit row
 each), which is most of the overhead. Targets (issue 16): LIST <= 1.5x, echo <= 2x.
 
-Closing note (one run, 2 cores, `--runs 20 --pods 1000 --keys 200`): kubectl get pods
-p50 1.23x / p95 1.37x (target met); LIST of 1,000 pods p50 6.1x (50.9 vs 8.3 ms) and echo
-p50 12.1 vs 0.22 ms: both targets missed — the fixed ~40 ms per request is the token,
-policy and audit work done before forwarding (see docs/k2ctl.md, Performance).
+Closing note (one run, 2 cores, `--runs 20 --pods 1000 --keys 200`, before the access
+cache): kubectl get pods p50 1.23x / p95 1.37x (target met); LIST of 1,000 pods p50 6.1x
+(50.9 vs 8.3 ms) and echo p50 12.1 vs 0.22 ms: both targets missed. With the access cache
+and the audit row written while forwarding (loaded machine, `--runs 15 --keys 100`): the
+LIST's added time fell from ~330 to ~130 ms, ratio 7.9x -> 6.0x, still missed; see
+docs/k2ctl.md, Performance.
 """
 
 from __future__ import annotations

@@ -270,6 +270,10 @@ REST_FRAMEWORK = {
         "api": env.str("K2_API_RATE", default="600/min"),
         "token-create": env.str("K2_TOKEN_CREATE_RATE", default="10/hour"),
         "cluster-register": env.str("K2_CLUSTER_REGISTER_RATE", default="30/hour"),
+        # k2ctl's device login: starts and polls per address, code entries per person.
+        "k2ctl-device": env.str("K2_PROXY_DEVICE_START_RATE", default="30/hour"),
+        "k2ctl-device-poll": env.str("K2_PROXY_DEVICE_POLL_RATE", default="120/min"),
+        "k2ctl-device-confirm": env.str("K2_PROXY_DEVICE_CONFIRM_RATE", default="30/hour"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
@@ -492,6 +496,15 @@ K2_PROXY_EXEC_ROLES = env.str(
 K2_PROXY_WRITE_ROLES = env.str("K2_PROXY_WRITE_ROLES", default="prod=;*=owner,admin,developer")
 K2_PROXY_REQUESTS_PER_MINUTE = env.int("K2_PROXY_REQUESTS_PER_MINUTE", default=1200)
 K2_PROXY_MAX_STREAMS_PER_USER = env.int("K2_PROXY_MAX_STREAMS_PER_USER", default=20)
+# How long a daphne process remembers a token's person and their role in a namespace when no
+# access change was announced (apps/kubeproxy/cache.py); 0 turns that off.
+K2_PROXY_CACHE_SECONDS = env.float("K2_PROXY_CACHE_SECONDS", default=5.0)
+# The browser-free device login: how long a code waits for its confirmation, how often
+# k2ctl may poll, and the lifetime of the personal token a confirmation makes (the limit of
+# `k2ctl refresh` for that login).
+K2_PROXY_DEVICE_MINUTES = env.float("K2_PROXY_DEVICE_MINUTES", default=10.0)
+K2_PROXY_DEVICE_INTERVAL = env.int("K2_PROXY_DEVICE_INTERVAL", default=5)
+K2_PROXY_DEVICE_TOKEN_DAYS = env.int("K2_PROXY_DEVICE_TOKEN_DAYS", default=7)
 # Calico leaked-IP cleanup (apps/ipam, docs/ipam.md): defaults of a new cluster's IPAM
 # policy (each cluster's own values are edited in the portal), the LIST page size, and how
 # often a release re-reads after a 409 before it gives up on an address.

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import click
@@ -22,7 +23,7 @@ OUTPUT = click.Choice(["table", "json", "yaml"])
 def _session() -> dict:
     data = config.load()
     if not data.get("token") or not data.get("url"):
-        raise K2ctlError(t("Not logged in: run `k2ctl login --url URL --token TOKEN` first."))
+        raise K2ctlError(t("Not logged in: run `k2ctl login --url URL` first."))
     return data
 
 
@@ -102,7 +103,11 @@ def main():
 
 @main.command()
 @click.option("--url", help="The K2Cloud address, e.g. https://k2.example.com.")
-@click.option("--token", envvar="K2CTL_TOKEN", help="A personal access token (k2p_…).")
+@click.option(
+    "--token",
+    envvar="K2CTL_TOKEN",
+    help="A personal access token (k2p_…); without it, a code to confirm in the portal.",
+)
 @click.option(
     "--ca-file",
     type=click.Path(exists=True, dir_okay=False, resolve_path=True),
@@ -110,22 +115,46 @@ def main():
 )
 @click.option("--insecure", is_flag=True, help="Do not verify K2Cloud's TLS certificate.")
 def login(url, token, ca_file, insecure):
-    """Exchange a personal access token for a short-lived session token (kept 0600)."""
+    """Log in: a short-lived session token (kept 0600), from --token or a confirmed code."""
     url = (url or config.load().get("url") or "").rstrip("/")
     if not url:
         raise K2ctlError(t("Give the K2Cloud address with --url."), 2)
-    if not token:
-        if not sys.stdin.isatty():
-            raise K2ctlError(t("Give a personal access token with --token (or K2CTL_TOKEN)."), 2)
-        token = click.prompt(t("Token"), hide_input=True)
-    session = client.call(url, token.strip(), "POST", "sessions/",
-                          {"client": os.uname().nodename}, insecure=insecure,
-                          ca_file=ca_file)  # fmt: skip
+    if token:
+        session = client.call(url, token.strip(), "POST", "sessions/",
+                              {"client": os.uname().nodename}, insecure=insecure,
+                              ca_file=ca_file)  # fmt: skip
+    else:
+        session = _device_login(url, insecure=insecure, ca_file=ca_file)
     config.save({"url": url, "token": session["token"], "user": session["user"],
                  "expires_at": session["expires_at"], "insecure": insecure,
                  "ca_file": ca_file})  # fmt: skip
     click.echo(t("Logged in to {url} as {user}; the session expires at {expires}.", url=url,
                  user=session["user"], expires=session["expires_at"]))  # fmt: skip
+
+
+def _device_login(url: str, **tls) -> dict:
+    """The browser-free login: print a code, poll until it is confirmed in the portal."""
+    start = client.call(url, "", "POST", "device/", {"client": os.uname().nodename}, **tls)
+    click.echo(t("To log in, open {page} (signed in to K2Cloud) and confirm the code {code}.",
+                 page=start["verification_uri_complete"], code=start["user_code"]))  # fmt: skip
+    click.echo(t("Waiting for the confirmation (the code expires in {minutes} minutes)…",
+                 minutes=max(1, start["expires_in"] // 60)))  # fmt: skip
+    interval = max(1, int(start.get("interval") or 5))
+    deadline = time.monotonic() + start["expires_in"] + interval
+    while time.monotonic() < deadline:
+        time.sleep(interval)
+        got = client.call(url, "", "POST", "device/token/", {"device_code": start["device_code"]},
+                          oauth_errors=True, **tls)  # fmt: skip
+        error = got.get("error")
+        if not error:
+            return got
+        if error == "slow_down":
+            interval += 5
+        elif error != "authorization_pending":
+            messages = {"access_denied": t("The login was denied in the portal."),
+                        "expired_token": t("The code expired: run `k2ctl login` again.")}  # fmt: skip
+            raise K2ctlError(messages.get(error) or got.get("error_description") or error)
+    raise K2ctlError(t("The code expired: run `k2ctl login` again."))
 
 
 @main.command()

@@ -30,17 +30,23 @@ def _context(insecure: bool, ca_file: str | None = None) -> ssl.SSLContext | Non
 
 
 def call(url: str, token: str, method: str, path: str, body: dict | None = None, *,
-         insecure: bool = False, ca_file: str | None = None):  # fmt: skip
-    """JSON of `method path` on the k2ctl API (None for 204); K2ctlError otherwise."""
+         insecure: bool = False, ca_file: str | None = None, oauth_errors: bool = False):  # fmt: skip
+    """JSON of `method path` on the k2ctl API (None for 204); K2ctlError otherwise.
+
+    Without a token no Authorization is sent (the device login); with `oauth_errors` a 400
+    whose body names an RFC 8628 `error` is returned as that body, for the caller to act on.
+    """
     if not url.startswith(("https://", "http://")):
         raise K2ctlError(t("Give the K2Cloud address with --url."), 2)
     full = url.rstrip("/") + "/api/v1/k2ctl/" + path.lstrip("/")
     data = json.dumps(body).encode() if body is not None else None
+    headers = {"Accept": "application/json", "Content-Type": "application/json",
+               "User-Agent": "k2ctl", "Accept-Language": "zh-hans" if language() == "zh" else "en"}  # fmt: skip
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
-        full, data=data, method=method, headers={
-        "Authorization": f"Bearer {token}", "Accept": "application/json",
-        "Content-Type": "application/json", "User-Agent": "k2ctl",
-        "Accept-Language": "zh-hans" if language() == "zh" else "en"})  # fmt: skip
+        full, data=data, method=method, headers=headers
+    )
     try:
         context = _context(insecure, ca_file)
         with urllib.request.urlopen(request, timeout=30, context=context) as response:  # noqa: S310
@@ -51,6 +57,8 @@ def call(url: str, token: str, method: str, path: str, body: dict | None = None,
             payload = json.loads(exc.read() or b"{}")
         except ValueError:
             payload = {}
+        if oauth_errors and exc.code == 400 and isinstance(payload.get("error"), str):
+            return payload
         message = (payload.get("error") or {}).get("message") if isinstance(
             payload.get("error"), dict) else None  # fmt: skip
         message = message or payload.get("detail") or payload.get("message") or exc.reason

@@ -6,13 +6,16 @@ from __future__ import annotations
 import os
 
 ZH = {
-    "Not logged in: run `k2ctl login --url URL --token TOKEN` first.": "尚未登录：请先运行 `k2ctl login --url URL --token TOKEN`。",
+    "Not logged in: run `k2ctl login --url URL` first.": "尚未登录：请先运行 `k2ctl login --url URL`。",
+    "To log in, open {page} (signed in to K2Cloud) and confirm the code {code}.": "要登录，请在已登录 K2Cloud 的浏览器中打开 {page} 并确认代码 {code}。",
+    "Waiting for the confirmation (the code expires in {minutes} minutes)…": "正在等待确认（代码 {minutes} 分钟后过期）……",
+    "The login was denied in the portal.": "该登录已在门户中被拒绝。",
+    "The code expired: run `k2ctl login` again.": "代码已过期：请重新运行 `k2ctl login`。",
     "Logged in to {url} as {user}; the session expires at {expires}.": "已以 {user} 身份登录 {url}；会话于 {expires} 过期。",
     "Logged out: the session token is revoked.": "已退出：会话令牌已吊销。",
     "Cannot reach K2Cloud at {url}: {error}": "无法连接 K2Cloud（{url}）：{error}",
     "K2Cloud refused the request ({code}): {message}": "K2Cloud 拒绝了请求（{code}）：{message}",
     "Give the K2Cloud address with --url.": "请用 --url 指定 K2Cloud 地址。",
-    "Give a personal access token with --token (or K2CTL_TOKEN).": "请用 --token（或 K2CTL_TOKEN）提供个人访问令牌。",
     "Wrote {path} (context {context}); use it with: export KUBECONFIG={path}": "已写入 {path}（上下文 {context}）；使用方法：export KUBECONFIG={path}",
     "kubectl was not found: install it or set K2CTL_KUBECTL.": "未找到 kubectl：请安装它或设置 K2CTL_KUBECTL。",
     "Write SPACE/APP, e.g. shop/web.": "请写成 空间/应用，例如 shop/web。",

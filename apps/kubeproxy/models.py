@@ -34,3 +34,40 @@ class CliSession(models.Model):
 
     def __str__(self) -> str:
         return f"k2ctl {self.prefix}… ({self.user})"
+
+
+class DeviceLogin(models.Model):
+    """A browser-free k2ctl login waiting for a person to confirm it in the portal (like
+    RFC 8628's device authorization). Both codes are stored as SHA-256 only; the row is
+    usable once, for K2_PROXY_DEVICE_MINUTES. The confirmer is whom the session belongs to."""
+
+    device_code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user_code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    client = models.CharField(_("host"), max_length=200, blank=True)
+    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    interval = models.PositiveIntegerField(default=5)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="k2ctl_device_logins",
+    )  # fmt: skip
+    approved = models.BooleanField(null=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    token = models.ForeignKey(
+        "accounts.PersonalAccessToken", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )  # fmt: skip
+    session = models.ForeignKey(
+        CliSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("k2ctl device login")
+        verbose_name_plural = _("k2ctl device logins")
+
+    def __str__(self) -> str:
+        return f"k2ctl device login from {self.client or '?'}"

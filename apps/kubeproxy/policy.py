@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.roles import is_platform_admin
 from apps.clusters.models import Cluster
+from apps.kubeproxy import cache
 from apps.spaces.choices import SpaceRole, SpaceState
 from apps.spaces.models import Membership, Space, SpaceCluster
 
@@ -132,9 +133,30 @@ def _names(roles) -> str:
     return ", ".join(sorted(roles, key=lambda r: -RANK.get(r, 0))) or _("nobody")
 
 
-def decide(user, cluster: Cluster, request: Request) -> Decision:
+def _space_role(user, cluster: Cluster, namespace: str, cached: bool) -> tuple[Space | None, str]:
+    """The space of `namespace` on `cluster` and the user's role in it ("" for none)."""
+    key = ("role", user.pk, cluster.pk, namespace)
+    gen = cache.generation() if cached else -1
+    hit = cache.get(key, gen)
+    if hit is not None:
+        return hit
+    space = (
+        Space.objects.filter(slug=namespace)
+        .exclude(state=SpaceState.DELETED)
+        .order_by("-id")
+        .first()
+    )
+    role = ""
+    if space is not None and SpaceCluster.objects.filter(space=space, cluster=cluster).exists():
+        role = _role(user, space)
+    cache.put(key, gen, (space, role))
+    return space, role
+
+
+def decide(user, cluster: Cluster, request: Request, *, cached: bool = False) -> Decision:
     """May `user` send `request` to `cluster` through the proxy? (Synchronous: reads the
-    database; the proxy calls it in a thread.)"""
+    database; the proxy calls it in a thread. `cached`: a new request may use the few
+    seconds' memory of cache.py; open streams re-checking never do.)"""
     if not cluster.enabled:
         return Decision.deny("cluster-disabled", _("Cluster %(cluster)s is disabled.")
                              % {"cluster": cluster.name})  # fmt: skip
@@ -144,15 +166,7 @@ def decide(user, cluster: Cluster, request: Request) -> Decision:
         return Decision.deny("cluster-scoped", _(
             "K2Cloud's proxy serves only your spaces' namespaces: %(verb)s %(path)s is "
             "cluster-scoped.") % {"verb": request.verb, "path": request.path})  # fmt: skip
-    space = (
-        Space.objects.filter(slug=request.namespace)
-        .exclude(state=SpaceState.DELETED)
-        .order_by("-id")
-        .first()
-    )
-    role = ""
-    if space is not None and SpaceCluster.objects.filter(space=space, cluster=cluster).exists():
-        role = _role(user, space)
+    space, role = _space_role(user, cluster, request.namespace, cached)
     if space is None or not role:
         return Decision.deny("namespace", _(
             "Namespace %(ns)s on cluster %(cluster)s is not a space of yours.")

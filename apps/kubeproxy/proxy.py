@@ -3,8 +3,10 @@
     /k8s/<cluster>/<Kubernetes API path>
 
 Every request: the bearer token (a personal access token or a k2ctl session token,
-apps/kubeproxy/tokens.py) → the per-user rate limit → the policy (policy.py) → an audit
-event with verb, resource and namespace → forwarded with the cluster's own credential
+apps/kubeproxy/tokens.py) → the per-user rate limit → the policy (policy.py; the person
+and their namespace role remembered a few seconds, cache.py) → an audit event with verb,
+resource and namespace (written while the request goes upstream, awaited before the
+response ends) → forwarded with the cluster's own credential
 (apps/clusters/gateway.py `stream_target`). Responses stream back as they arrive, so
 `watch`, `logs -f` and large LISTs never sit in memory. Exec and attach (websockets,
 v5.channel.k8s.io) are bridged frame by frame and recorded as terminal sessions.
@@ -36,7 +38,7 @@ from apps.audit.services import record
 from apps.clusters import gateway
 from apps.clusters.gateway import GatewayError
 from apps.clusters.models import Cluster
-from apps.kubeproxy import exec_sessions, policy, tokens
+from apps.kubeproxy import cache, exec_sessions, policy, tokens
 from apps.kubeproxy.status import status_body
 from apps.terminal import sessions
 from apps.terminal.choices import EndReason
@@ -111,24 +113,43 @@ def _audit(prepared: Prepared | None, principal, cluster, request, *, outcome: s
                     "path": request.path[:300], "via": "kubeproxy", **(extra or {})})  # fmt: skip
 
 
+def _cluster(name: str) -> Cluster | None:
+    """The cluster by name, remembered for K2_PROXY_CACHE_SECONDS (disabling one, or a new
+    credential, reaches the proxy within that)."""
+    key = ("cluster", name)
+    hit = cache.get(key, 0)
+    if hit is None:
+        hit = Cluster.objects.select_related("policy").filter(name=name).first()
+        if hit is not None:
+            cache.put(key, 0, hit)
+    return hit
+
+
 def prepare(raw: str, cluster_name: str, method: str, path: str, query: str, *,
-            scheme: str, language: str = "en") -> Prepared:  # fmt: skip
-    """Authenticate, authorize and audit one request (synchronous: called in a thread)."""
+            scheme: str, language: str = "en", audit: bool = True) -> Prepared:  # fmt: skip
+    """Authenticate, authorize and (unless `audit` is False: the caller then runs
+    `audit_allowed`) audit one request (synchronous: called in a thread)."""
     with translation.override(language):
-        return _prepare(raw, cluster_name, method, path, query, scheme=scheme)
+        return _prepare(raw, cluster_name, method, path, query, scheme=scheme, audit=audit)
+
+
+def audit_allowed(prepared: Prepared) -> None:
+    """The audit row of an allowed request (not for exec, whose session has its own)."""
+    if prepared.decision.kind != "exec" and not prepared.request.discovery:
+        _audit(prepared, prepared.principal, prepared.cluster, prepared.request)
 
 
 def _prepare(raw: str, cluster_name: str, method: str, path: str, query: str, *,
-             scheme: str) -> Prepared:  # fmt: skip
+             scheme: str, audit: bool = True) -> Prepared:  # fmt: skip
     try:
-        principal = tokens.authenticate(raw)
+        principal = tokens.authenticate_cached(raw)
     except tokens.Unauthenticated as exc:
         raise Refusal(401, str(exc)) from exc
     request = policy.parse(method, path, query)
-    cluster = Cluster.objects.select_related("policy").filter(name=cluster_name).first()
+    cluster = _cluster(cluster_name)
     if cluster is None:
         raise Refusal(404, _("No cluster %(cluster)s.") % {"cluster": cluster_name[:63]})
-    decision = policy.decide(principal.user, cluster, request)
+    decision = policy.decide(principal.user, cluster, request, cached=True)
     if not decision.allowed:
         with contextlib.suppress(Exception):
             record(principal.actor, f"k8s.{request.verb}", None, outcome="denied",
@@ -143,8 +164,8 @@ def _prepare(raw: str, cluster_name: str, method: str, path: str, query: str, *,
     except GatewayError as exc:
         raise Refusal(503, exc.message) from exc
     prepared = Prepared(principal, cluster, request, decision, target)
-    if decision.kind != "exec" and not request.discovery:  # exec: its session events
-        _audit(prepared, principal, cluster, request)
+    if audit:
+        audit_allowed(prepared)
     return prepared
 
 
@@ -174,6 +195,16 @@ def _limited(user_id: int) -> bool:
     if bucket is None:
         bucket = _buckets[user_id] = TokenBucket(per_minute / 60.0, max(per_minute / 2, 1))
     return not bucket.take(1)
+
+
+async def _settle(audited: asyncio.Future) -> None:
+    """Wait for a request's audit row; a failure to write it is logged, not the client's."""
+    try:
+        await asyncio.shield(audited)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("kubeproxy: the audit row of a request could not be written")
 
 
 class KubeProxy:
@@ -209,10 +240,21 @@ class KubeProxy:
                 query,
                 scheme="https",
                 language=_language(scope),
+                audit=False,
             )
         except Refusal as refusal:
             await _respond(send, refusal.code, refusal.message, rule=refusal.rule)
             return
+        # The audit row is written while the request goes upstream, and awaited before the
+        # response ends: every request is still audited, without waiting on it first.
+        audited = asyncio.ensure_future(database_sync_to_async(audit_allowed)(prepared))
+        try:
+            await self._http_allowed(prepared, scope, receive, send, body, audited)
+        finally:
+            await _settle(audited)
+
+    async def _http_allowed(self, prepared: Prepared, scope, receive, send, body: bytes,
+                            audited: asyncio.Future) -> None:  # fmt: skip
         user_id = prepared.principal.user.pk
         if _limited(user_id):
             await _respond(
@@ -234,13 +276,13 @@ class KubeProxy:
                 return
             _streams[user_id] = _streams.get(user_id, 0) + 1
         try:
-            await self._forward(prepared, scope, receive, send, body, stream)
+            await self._forward(prepared, scope, receive, send, body, stream, audited)
         finally:
             if stream:
                 _streams[user_id] -= 1
 
     async def _forward(self, prepared: Prepared, scope, receive, send, body: bytes,
-                       stream: bool) -> None:  # fmt: skip
+                       stream: bool, audited: asyncio.Future | None = None) -> None:  # fmt: skip
         headers = dict(prepared.target.headers)
         for name, value in scope.get("headers", []):
             key = name.decode("latin-1")
@@ -264,6 +306,8 @@ class KubeProxy:
                 started = True
                 async for chunk in upstream.content.iter_any():
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if audited is not None:
+                await _settle(audited)
             await send({"type": "http.response.body", "body": b""})
         except asyncio.CancelledError:
             if started:

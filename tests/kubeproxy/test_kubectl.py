@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
+import re
+import select
 import ssl
 import subprocess
 import time
@@ -15,10 +20,12 @@ from django.utils import timezone
 
 from apps.accounts.models import PersonalAccessToken
 from apps.audit.models import AuditEvent
+from apps.kubeproxy import cache as access_cache
 from apps.kubeproxy.models import CliSession
 from apps.spaces.choices import SpaceRole
 from apps.terminal.models import TerminalSession
-from tests.kubeproxy.conftest import KUBECTL, make_app, make_pod, pat
+from tests.helpers import wait_for
+from tests.kubeproxy.conftest import K2CTL, KUBECTL, make_app, make_pod, pat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,6 +40,47 @@ def _status(server: tuple[str, str], token: str, path: str, lang: str = "en") ->
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
+
+
+def _read_until(fd: int, pattern: str, seen: bytes = b"") -> bytes:
+    """Terminal output until `pattern` (a regex) shows; a broken session fails, not hangs."""
+    deadline = time.monotonic() + 60
+    while not re.search(pattern.encode(), seen):
+        assert time.monotonic() < deadline, f"no {pattern!r} on the terminal: {seen!r}"
+        ready, _w, _x = select.select([fd], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the terminal closed
+                chunk = b""
+            assert chunk, f"the terminal closed before {pattern!r}: {seen!r}"
+            seen += chunk
+    return seen
+
+
+def _interactive_shell(bastion, target: str, line: str) -> str:
+    """`k2ctl sh TARGET` on a real PTY: wait for the prompt, type `line`, then exit.
+    Returns what the terminal showed after the line was typed."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: k2ctl on the terminal, as a person would start it
+        os.execve(K2CTL, [K2CTL, "sh", target], bastion.env)
+    try:
+        _read_until(fd, r"[$#] $")
+        os.write(fd, line.encode() + b"\r")
+        shown = _read_until(fd, r"\r?\n42\r?\n")
+        os.write(fd, b"exit\r")
+        shown = _read_until(fd, r"exit", shown)
+        with contextlib.suppress(AssertionError):  # the rest, up to k2ctl's end
+            shown = _read_until(fd, r"(?!)", shown)
+        _pid, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, shown
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+    return shown.decode(errors="replace")
 
 
 def test_a_viewer_reads_their_space_and_nothing_else(
@@ -76,6 +124,7 @@ def test_a_viewer_reads_their_space_and_nothing_else(
     code, body = _status(proxy_url, "eyJhbGciOi.other.jwt", "/k8s/wl-test/api", "zh-CN")
     assert code == 401 and "不是本 K2Cloud 实例的令牌" in body["message"]
     CliSession.objects.filter(user=viewer).update(expires_at=timezone.now() - timedelta(minutes=1))
+    access_cache._bump()  # time makes a session expire, which the proxy's cache checks itself
     expired = vera.kubectl(kubeconfig, "get", "pods")
     assert expired.returncode == 1 and "session expired" in expired.stderr
     token = json.loads(kubeconfig.read_text())["users"][0]["user"]["token"]
@@ -144,6 +193,20 @@ def test_exec_in_production_is_for_owners_and_recorded(
     starts = AuditEvent.objects.filter(action="terminal.session.start", target_id=str(last.pk))
     assert starts.get().changes["channel"] == "k2ctl"
     assert AuditEvent.objects.filter(action="terminal.session.end", target_id=str(last.pk)).exists()
+
+    # k2ctl sh: an interactive shell on a real terminal, its typed line in the command log.
+    assert "42" in _interactive_shell(owner, f"{space.slug}/web", "echo $((6*7))")
+    shell = (
+        TerminalSession.objects.filter(channel="k2ctl", user=alice).order_by("started_at").last()
+    )
+    assert shell.pk != last.pk
+    # daphne closes the session once the websocket is gone, just after k2ctl exits.
+    wait_for(lambda: TerminalSession.objects.filter(pk=shell.pk, ended_at__isnull=False).exists(),
+             timeout=30)  # fmt: skip
+    assert "echo $((6*7))" in [c.text for c in shell.commands.all()]
+    assert AuditEvent.objects.filter(
+        action="terminal.session.end", target_id=str(shell.pk)
+    ).exists()
 
     # Logout revokes the session server-side.
     owner.k2ctl("logout")

@@ -2,16 +2,19 @@
 I, and the spaces and apps a person may reach through the proxy."""
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from apps.audit.actors import Actor
-from apps.kubeproxy import policy, tokens
+from apps.kubeproxy import device, policy, tokens
 from apps.kubeproxy.api.authentication import CliTokenAuthentication
 from apps.spaces.selectors import spaces_visible_to
 from apps.workloads.models import App
@@ -121,3 +124,77 @@ class SpaceView(_CliView):
             for a in App.objects.filter(space=space).order_by("name")
         ]  # fmt: skip
         return Response(data)
+
+
+class _DeviceThrottle(ScopedRateThrottle):
+    """Per address (nobody is signed in yet): the budget the view's throttle_scope names."""
+
+    def __init__(self):
+        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        super().__init__()
+
+    def get_rate(self):
+        """None (no budget) for a scope the settings leave out, rather than a 500."""
+        return self.THROTTLE_RATES.get(self.scope)
+
+
+class _DeviceView(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes = [_DeviceThrottle]
+
+    def body(self, *allowed: str) -> dict:
+        data = self.request.data if isinstance(self.request.data, dict) else {}
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:
+            raise ValidationError({name: [_("Unknown field.")] for name in unknown})
+        return data
+
+
+class DeviceStartView(_DeviceView):
+    throttle_scope = "k2ctl-device"
+
+    @extend_schema(
+        request=inline_serializer("CliDeviceStart", {"client": serializers.CharField(required=False)}),
+        responses={201: inline_serializer("CliDeviceCode", {
+            "device_code": serializers.CharField(), "user_code": serializers.CharField(),
+            "verification_uri": serializers.CharField(),
+            "verification_uri_complete": serializers.CharField(),
+            "expires_in": serializers.IntegerField(), "interval": serializers.IntegerField()})},
+    )  # fmt: skip
+    def post(self, request):
+        """Start a browser-free login: a code for the person to confirm in the portal."""
+        client = str(self.body("client").get("client", ""))
+        login, device_code, user_code = device.start(
+            client=client, address=request.META.get("REMOTE_ADDR")
+        )
+        page = request.build_absolute_uri(reverse("kubeproxy:device"))
+        return Response({
+            "device_code": device_code, "user_code": user_code, "verification_uri": page,
+            "verification_uri_complete": f"{page}?code={user_code}",
+            "expires_in": int(settings.K2_PROXY_DEVICE_MINUTES * 60),
+            "interval": login.interval,
+        }, status=status.HTTP_201_CREATED)  # fmt: skip
+
+
+class DeviceTokenView(_DeviceView):
+    throttle_scope = "k2ctl-device-poll"
+
+    @extend_schema(
+        request=inline_serializer("CliDevicePoll", {"device_code": serializers.CharField()}),
+        responses={200: SESSION, 400: OpenApiResponse(description=(
+            "`{\"error\": \"authorization_pending\" | \"slow_down\" | \"expired_token\" | "
+            "\"access_denied\" | \"invalid_grant\", \"error_description\": …}` (RFC 8628), "
+            "or K2Cloud's error envelope naming an invalid field."))},
+    )  # fmt: skip
+    def post(self, request):
+        """Poll a device login: RFC 8628's errors until it is confirmed, then the session."""
+        code = self.body("device_code").get("device_code")
+        if not isinstance(code, str) or not code:
+            raise ValidationError({"device_code": [_("Give the device code.")]})
+        try:
+            session, raw = device.poll(code)
+        except device.DeviceError as exc:
+            return Response({"error": exc.code, "error_description": str(exc)},
+                            status=status.HTTP_400_BAD_REQUEST)  # fmt: skip
+        return Response(_session_json(session, raw))
