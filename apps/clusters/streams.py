@@ -16,6 +16,7 @@ TCP pushes back to the container's PTY instead of memory growing here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 
@@ -102,26 +103,21 @@ class ExecStream:
             await self._http.close()
 
 
-def _exec_path(namespace: str, pod: str) -> str:
-    return f"/api/v1/namespaces/{namespace}/pods/{pod}/exec"
-
-
-async def open_exec(cluster, namespace: str, pod: str, container: str, command: list[str], *,
-                    tty: bool = True) -> ExecStream:  # fmt: skip
-    """Open an interactive exec in `container` of `pod` (GatewayError in words otherwise)."""
-    query = [("container", container), ("stdin", "true"), ("stdout", "true"),
-             ("stderr", "false" if tty else "true"), ("tty", "true" if tty else "false")]  # fmt: skip
-    query += [("command", part) for part in command]
-    target = gateway.stream_target(cluster, _exec_path(namespace, pod), query)
-    http = aiohttp.ClientSession(
+def _session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT)
     )
+
+
+@contextlib.asynccontextmanager
+async def _opening(cluster, http: aiohttp.ClientSession):
+    """Opening a stream: on any failure close `http` and say what went wrong in the
+    gateway's words (a refused handshake, TLS, an unreachable cluster)."""
     try:
-        ws = await http.ws_connect(
-            target.url, protocols=PROTOCOLS, headers=target.headers, ssl=target.ssl,
-            server_hostname=target.server_hostname, heartbeat=30.0, max_msg_size=16 * 2**20,
-            compress=0,
-        )  # fmt: skip
+        yield
+    except GatewayError:
+        await http.close()
+        raise
     except aiohttp.WSServerHandshakeError as exc:
         await http.close()
         api_exc = gateway.ApiException(status=exc.status, reason=exc.message)
@@ -140,6 +136,26 @@ async def open_exec(cluster, namespace: str, pod: str, container: str, command: 
     except BaseException:
         await http.close()
         raise
+
+
+def _exec_path(namespace: str, pod: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/pods/{pod}/exec"
+
+
+async def open_exec(cluster, namespace: str, pod: str, container: str, command: list[str], *,
+                    tty: bool = True) -> ExecStream:  # fmt: skip
+    """Open an interactive exec in `container` of `pod` (GatewayError in words otherwise)."""
+    query = [("container", container), ("stdin", "true"), ("stdout", "true"),
+             ("stderr", "false" if tty else "true"), ("tty", "true" if tty else "false")]  # fmt: skip
+    query += [("command", part) for part in command]
+    target = gateway.stream_target(cluster, _exec_path(namespace, pod), query)
+    http = _session()
+    async with _opening(cluster, http):
+        ws = await http.ws_connect(
+            target.url, protocols=PROTOCOLS, headers=target.headers, ssl=target.ssl,
+            server_hostname=target.server_hostname, heartbeat=30.0, max_msg_size=16 * 2**20,
+            compress=0,
+        )  # fmt: skip
     gateway.close_breaker(cluster)
     return ExecStream(http, ws)
 
@@ -193,10 +209,8 @@ async def open_log(cluster, namespace: str, pod: str, query: list[tuple[str, str
     """Open the log of a container (`query`: container, follow, tailLines, sinceTime,
     sinceSeconds, timestamps, previous); GatewayError in words when the cluster refuses."""
     target = gateway.stream_target(cluster, _log_path(namespace, pod), query, scheme="https")
-    http = aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT)
-    )
-    try:
+    http = _session()
+    async with _opening(cluster, http):
         response = await http.get(target.url, headers=target.headers, ssl=target.ssl,
                                   server_hostname=target.server_hostname)  # fmt: skip
         if response.status >= 400:
@@ -205,21 +219,5 @@ async def open_log(cluster, namespace: str, pod: str, query: list[tuple[str, str
             api_exc = gateway.ApiException(status=response.status, reason=response.reason)
             api_exc.body = body
             raise gateway.stream_failed(cluster, api_exc)
-    except GatewayError:
-        await http.close()
-        raise
-    except aiohttp.ClientSSLError as exc:
-        await http.close()
-        raise GatewayError(
-            Kind.TLS,
-            _("TLS verification of %(server)s failed: %(detail)s")
-            % {"server": cluster.api_url, "detail": str(exc)[:200]},
-        ) from exc
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        await http.close()
-        raise gateway.stream_failed(cluster, OSError(str(exc) or type(exc).__name__)) from exc
-    except BaseException:
-        await http.close()
-        raise
     gateway.close_breaker(cluster)
     return LogStream(http, response, max_line)

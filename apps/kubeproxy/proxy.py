@@ -55,6 +55,16 @@ FORWARD_RESPONSE = ("content-type", "warning", "audit-id")
 STDIN, STDOUT, STDERR, STATUS, RESIZE = 0, 1, 2, 3, 4
 
 
+def _outcome(down, finished) -> tuple[str, str]:
+    """How an exec ended: the cluster side's account when it finished cleanly (it saw the
+    exit status), else the first finished task's, else an error in words."""
+    for task in ([down] if down is not None else []) + finished:
+        if task.exception() is None:
+            return task.result()
+    error = next((t.exception() for t in finished if t.exception() is not None), None)
+    return EndReason.POD_GONE, str(error)[:200]
+
+
 @dataclass
 class Refusal(Exception):
     code: int
@@ -405,10 +415,17 @@ class ExecBridge:
             tasks = [asyncio.ensure_future(self._down(upstream)),
                      asyncio.ensure_future(self._up(upstream)),
                      asyncio.ensure_future(self._watch())]  # fmt: skip
-            done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for task in pending:
-                task.cancel()
-            reason, message = next(iter(done)).result()
+            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            down = tasks[0]
+            if down not in done and any(t.exception() for t in done):
+                # A keystroke met the cluster's side already closing: the last frames (the
+                # exit status kubectl waits for) are still on their way down; let them.
+                await asyncio.wait([down], timeout=5)
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
+            reason, message = _outcome(down if down.done() and not down.cancelled() else None,
+                                       [t for t in tasks if t.done() and not t.cancelled()])  # fmt: skip
             with contextlib.suppress(Exception):
                 await upstream.close()
             with contextlib.suppress(Exception):

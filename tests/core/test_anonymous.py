@@ -14,6 +14,9 @@ pytestmark = pytest.mark.django_db
 PUBLIC = {
     "healthz", "readyz", "prometheus-django-metrics", "accounts:login", "accounts:logout",
     "set_language", "javascript-catalog",
+    # The device-code login: the device has no credential yet (RFC 8628); what it gets is
+    # bound to whoever confirms the code in the portal (tests/kubeproxy/test_device.py).
+    "api:k2ctl-device", "api:k2ctl-device-token",
 }  # fmt: skip
 SKIP_PREFIXES = ("admin/", "static/", "media/", "oidc/")  # admin has its own login gate
 
