@@ -85,6 +85,8 @@ def test_restart_and_410_neither_lose_nor_double_count(
     WatchCursor.objects.filter(resource="events").update(version="1")
     WatchCursor.objects.filter(resource="pods").update(version="1")
     relisted = start_watcher()
+    wait_for(lambda: all(w.loops[r].relists >= 1 for w in relisted.watches
+                         for r in ("events", "pods")), timeout=20)  # fmt: skip
     assert all(w.loops[r].relists == 1 for w in relisted.watches for r in ("events", "pods"))
     time.sleep(1)
     assert (
