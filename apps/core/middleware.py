@@ -5,10 +5,9 @@ import re
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from apps.core.api.errors import json_error
-from apps.core.errors import request_too_large
+from apps.core.errors import ERRORS, OTHER, request_too_large
 from apps.core.request_context import (
     ClientInfo,
     new_request_id,
@@ -77,17 +76,6 @@ class PermissionsPolicyMiddleware:
         return response
 
 
-_API_ERRORS = {
-    400: ("bad_request", _lazy("The request could not be understood.")),
-    401: ("not_authenticated", _lazy("Sign in or send a valid token.")),
-    403: ("permission_denied", _lazy("You do not have permission to do this.")),
-    404: ("not_found", _lazy("There is nothing at this address. It may have been moved or deleted.")),
-    405: ("method_not_allowed", _lazy("This address does not accept %(method)s.")),
-    413: ("too_large", _lazy("The request is too large.")),
-    500: ("server_error", _lazy("The error has been logged. Please try again; if it keeps happening, tell the platform team.")),
-}  # fmt: skip
-
-
 class ApiErrorMiddleware:
     """Every error under /api/ in the JSON envelope, whatever produced it.
 
@@ -108,9 +96,7 @@ class ApiErrorMiddleware:
             or "json" in response.get("Content-Type", "")
         ):
             return response
-        code, message = _API_ERRORS.get(
-            response.status_code, ("error", _lazy("The request failed."))
-        )
+        code, _title, message = ERRORS.get(response.status_code, OTHER)
         text = str(message)
         if response.status_code == 405:
             text = text % {"method": request.method}

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from apps.terminal.access import FORBIDDEN, NOT_FOUND, UNAUTHENTICATED  # the same close codes
 from apps.workloads.choices import AppStatus
 from apps.workloads.models import App
 from apps.workloads.selectors import apps_visible_to
-
-UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = 4401, 4403, 4404
 
 
 @dataclass

@@ -27,14 +27,13 @@ import asyncio
 import contextlib
 import json
 from dataclasses import asdict
-from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from apps.core.consumers import ResilientLayerConsumer, query_params
 from apps.podlogs.access import UNAUTHENTICATED, decide
 from apps.podlogs.buffer import DROPPED, END, LINE, NOTICE, SOURCE, LineQueue
 from apps.podlogs.options import OptionError, parse
@@ -54,7 +53,7 @@ def dropped_message(count: int) -> str:
     ) % {"n": count}
 
 
-class LogsConsumer(AsyncWebsocketConsumer):
+class LogsConsumer(ResilientLayerConsumer):
     tasks: list[asyncio.Task]
     ending = False
     accepted = False
@@ -65,7 +64,7 @@ class LogsConsumer(AsyncWebsocketConsumer):
             await self.close(code=UNAUTHENTICATED)
             return
         kwargs = self.scope["url_route"]["kwargs"]
-        query = {k: v[0] for k, v in parse_qs(self.scope.get("query_string", b"").decode()).items()}
+        query = query_params(self.scope)
         try:
             self.options = parse(query, strict=False)
         except OptionError:

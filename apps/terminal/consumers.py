@@ -28,19 +28,15 @@ import logging
 import os
 import socket
 import time
-from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.exceptions import StopConsumer
-from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.layers import get_channel_layer
-from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from apps.audit.actors import Actor
 from apps.clusters.gateway import GatewayError
 from apps.clusters.streams import ExecStream, open_exec
+from apps.core.consumers import ResilientLayerConsumer, query_params
 from apps.terminal import revocation, sessions
 from apps.terminal.access import FORBIDDEN, LIMITED, SHELLS, UNAUTHENTICATED, Target, decide
 from apps.terminal.choices import EndReason
@@ -77,33 +73,9 @@ class TokenBucket:
         return True
 
 
-class TerminalConsumer(AsyncWebsocketConsumer):
+class TerminalConsumer(ResilientLayerConsumer):
     stream: ExecStream | None = None
     session = None
-
-    async def __call__(self, scope, receive, send):
-        """Channels' dispatch, with a channel layer that may fail: a terminal must not die
-        because Redis is slow or restarting (revocation pushes are the fast path; the
-        periodic re-check still closes a revoked session)."""
-        self.scope = scope
-        self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.base_send = send
-        sources = [receive]
-        if self.channel_layer is not None:
-            self.channel_name = await self.channel_layer.new_channel()
-            sources.append(self._layer_receive)
-        with contextlib.suppress(StopConsumer):
-            await await_many_dispatch(sources, self.dispatch)
-
-    async def _layer_receive(self):
-        while True:
-            try:
-                return await self.channel_layer.receive(self.channel_name)
-            except Exception as exc:  # noqa: BLE001 - retried; the re-check covers the gap
-                log.warning(
-                    "terminal: channel layer receive failed (%s); retrying", type(exc).__name__
-                )
-                await asyncio.sleep(1.0)
 
     # --- connect: decide before accepting --------------------------------------------------
     async def connect(self):
@@ -112,7 +84,7 @@ class TerminalConsumer(AsyncWebsocketConsumer):
             await self.close(code=UNAUTHENTICATED)
             return
         kwargs = self.scope["url_route"]["kwargs"]
-        query = {k: v[0] for k, v in parse_qs(self.scope.get("query_string", b"").decode()).items()}
+        query = query_params(self.scope)
         self.target = Target(
             space_slug=kwargs["space"], app_name=kwargs["app"],
             cluster_name=query.get("cluster", ""), pod=query.get("pod", ""),

@@ -284,7 +284,7 @@ def test_nothing_typed_reaches_the_logs_or_the_audit(target, dev, caplog):
 def test_a_failing_channel_layer_does_not_end_the_session(target, dev, monkeypatch):
     """Redis timing out under the channel layer (seen at 20 sessions on one daphne) is
     retried: the terminal goes on; pushes are the fast path, the re-check the guarantee."""
-    from apps.terminal import consumers
+    from apps.core import consumers  # the terminal's dispatch: ResilientLayerConsumer
 
     real = consumers.get_channel_layer()
     failures = {"left": 2}
