@@ -108,6 +108,13 @@ class Reader:
     async def send(self, kind: str) -> None:
         await self.comm.send_to(text_data=json.dumps({"type": kind}))
 
+    async def stats(self, *, ack: bool = True) -> dict:
+        """A fresh `stats` answer (not one already received)."""
+        seen = len(self.messages)
+        await self.send("stats")
+        await self.until(lambda r: any(m["type"] == "stats" for m in r.messages[seen:]), ack=ack)
+        return next(m for m in self.messages[seen:] if m["type"] == "stats")
+
     async def until_closed(self, timeout: float = 20) -> dict:
         deadline = time.monotonic() + timeout
         while self.close_code is None:

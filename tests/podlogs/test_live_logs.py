@@ -99,20 +99,21 @@ def test_a_chatty_pod_stays_within_the_bound_and_the_reader_is_told_of_drops(
         await reader.until(lambda r: len(r.lines) >= 100, ack=False)
         stats: dict = {}
         for _ in range(200):  # the pod writes on: its lines overflow the queue
-            await reader.send("stats")
-            await reader.until(lambda r: r.messages[-1]["type"] == "stats", ack=False)
-            stats = reader.messages[-1]
+            stats = await reader.stats(ack=False)
             if stats["dropped"]:
                 break
             await asyncio.sleep(0.05)
         assert stats["dropped"], stats
         sent_unacked = len(reader.lines)
         await reader.until(lambda r: any(m["type"] == "dropped" for m in r.messages))
-        await reader.send("stats")
-        await reader.until(lambda r: r.messages[-1]["type"] == "stats")
-        return reader, stats, sent_unacked, reader.messages[-1]
+        after = await reader.stats()
+        await reader.comm.disconnect()
+        return reader, stats, sent_unacked, after
 
-    reader, stats, sent_unacked, after = run(scenario)
+    try:
+        reader, stats, sent_unacked, after = run(scenario)
+    finally:  # nothing of the session's k2sim keeps writing 10,000 lines a second
+        k8s.CoreV1Api(sim["wl-test"].api_client()).delete_namespaced_pod("chatty-0", space.namespace)
     assert sent_unacked == 100  # the window, no more
     assert stats["peak_lines"] <= 300 and stats["peak_bytes"] <= 48 * 1024
     assert after["peak_lines"] <= 300 and after["peak_bytes"] <= 48 * 1024
