@@ -113,7 +113,9 @@ def test_a_chatty_pod_stays_within_the_bound_and_the_reader_is_told_of_drops(
     try:
         reader, stats, sent_unacked, after = run(scenario)
     finally:  # nothing of the session's k2sim keeps writing 10,000 lines a second
-        k8s.CoreV1Api(sim["wl-test"].api_client()).delete_namespaced_pod("chatty-0", space.namespace)
+        k8s.CoreV1Api(sim["wl-test"].api_client()).delete_namespaced_pod(
+            "chatty-0", space.namespace
+        )
     assert sent_unacked == 100  # the window, no more
     assert stats["peak_lines"] <= 300 and stats["peak_bytes"] <= 48 * 1024
     assert after["peak_lines"] <= 300 and after["peak_bytes"] <= 48 * 1024
